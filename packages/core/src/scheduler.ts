@@ -1,0 +1,115 @@
+import type { Clock } from './clock.js';
+
+interface Entry<T> {
+  readonly at: number;
+  readonly item: T;
+}
+
+/**
+ * Runs work for many items on one timer: each item has at most one due time, and when the timer fires
+ * every due item is handed over in a single batch. This is what lets a process renew and re-check
+ * thousands of tickets with one timer and one backend round trip per tick.
+ */
+export class Scheduler<T extends object> {
+  readonly #clock: Clock;
+  readonly #onDue: (items: T[]) => void;
+  readonly #heap: Entry<T>[] = [];
+  // An item's live entry. Entries replaced or cancelled stay in the heap and are skipped when popped,
+  // which keeps rescheduling O(log n) without searching the heap.
+  readonly #live = new Map<T, Entry<T>>();
+  #timer: unknown = undefined;
+  #timerAt = Infinity;
+
+  constructor(clock: Clock, onDue: (items: T[]) => void) {
+    this.#clock = clock;
+    this.#onDue = onDue;
+  }
+
+  /** Makes `item` due at `at` (ms since the epoch), replacing any earlier due time. */
+  schedule(item: T, at: number): void {
+    const entry = { at, item };
+    this.#live.set(item, entry);
+    this.#push(entry);
+    this.#arm();
+  }
+
+  /** Forgets `item`'s due time. */
+  cancel(item: T): void {
+    if (this.#live.delete(item) && this.#live.size === 0) this.#disarm();
+  }
+
+  /** Cancels everything. */
+  clear(): void {
+    this.#live.clear();
+    this.#disarm();
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = this.#clock.now();
+    const due: T[] = [];
+    for (let top = this.#heap[0]; top !== undefined && top.at <= now; top = this.#heap[0]) {
+      this.#pop();
+      if (this.#live.get(top.item) !== top) continue;
+      this.#live.delete(top.item);
+      due.push(top.item);
+    }
+    this.#arm();
+    if (due.length > 0) this.#onDue(due);
+  }
+
+  #arm(): void {
+    this.#dropStale();
+    const top = this.#heap[0];
+    if (top === undefined) return this.#disarm();
+    if (top.at >= this.#timerAt) return;
+    this.#disarm();
+    this.#timerAt = top.at;
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(0, top.at - this.#clock.now()));
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (this.#live.size === 0) this.#heap.length = 0;
+  }
+
+  #dropStale(): void {
+    for (let top = this.#heap[0]; top !== undefined; top = this.#heap[0]) {
+      if (this.#live.get(top.item) === top) return;
+      this.#pop();
+    }
+  }
+
+  #push(entry: Entry<T>): void {
+    const heap = this.#heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.at <= entry.at) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop();
+    if (last === undefined || heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && heap[right]!.at < heap[left]!.at ? right : left;
+      if (heap[child]!.at >= last.at) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
+  }
+}
