@@ -66,25 +66,20 @@ function moduleOf(type: string): string {
 }
 
 async function importBackendModule(specifier: string, resolveFrom: string): Promise<Record<string, unknown>> {
+  const hint = specifier.startsWith('@lockstore/') ? ` Install it: npm install ${specifier}` : '';
   let url: string;
   try {
     url = pathToFileURL(createRequire(join(resolveFrom, 'noop.js')).resolve(specifier)).href;
-  } catch {
-    // Not found from the application: let Node resolve it from here (a dependency of core's own).
-    url = specifier;
+  } catch (error) {
+    throw new LockstoreError('BACKEND_NOT_FOUND', `Cannot find the lock store module ${JSON.stringify(specifier)} from ${resolveFrom}.${hint}`, {
+      cause: error,
+    });
   }
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const notFound = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
-    const hint = specifier.startsWith('@lockstore/') ? ` Install it: npm install ${specifier}` : '';
-    throw new LockstoreError(
-      'BACKEND_NOT_FOUND',
-      notFound
-        ? `Cannot find the lock store module ${JSON.stringify(specifier)}.${hint}`
-        : `Cannot load the lock store module ${JSON.stringify(specifier)}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw new LockstoreError('BACKEND_NOT_FOUND', `Cannot load the lock store module ${JSON.stringify(specifier)}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

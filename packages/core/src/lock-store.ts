@@ -363,12 +363,8 @@ export class LockStore {
       ticket: ticket.fence,
       lifetimeMs: ticket.renew ? ticket.lifetimeMs : null,
     }));
-    let reply: Promise<TicketStatus[]>;
-    try {
-      reply = this.#backend.refresh(requests);
-    } catch (error) {
-      reply = Promise.reject(error as Error);
-    }
+    // Wrapped so that a backend that throws instead of rejecting is handled the same way.
+    const reply = (async () => this.#backend.refresh(requests))();
     reply.then(
       (statuses) => tickets.forEach((ticket, i) => this.#apply(ticket, statuses[i], sentAt)),
       (error: unknown) => tickets.forEach((ticket) => this.#refreshFailed(ticket, error)),
