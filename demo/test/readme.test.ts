@@ -36,7 +36,7 @@ it('every TypeScript snippet of every README compiles', () => {
   try {
     execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.snippets.json')], { encoding: 'utf8' });
   } catch (error) {
-    throw new Error(`README snippets do not compile:\n${(error as { stdout?: string }).stdout ?? String(error)}`);
+    throw new Error(`README snippets do not compile:\n${(error as { stdout?: string }).stdout ?? String(error)}`, { cause: error });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
