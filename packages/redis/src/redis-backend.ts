@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  BackendCapabilities,
+  GrantListener,
+  IssueResult,
+  LockBackend,
+  RefreshRequest,
+  TicketInfo,
+  TicketStatus,
+} from '@lockstore/core';
+import type { Cluster, Redis } from 'ioredis';
+import { KeySpace } from './keys.js';
+import { defineScripts, runScript } from './scripts.js';
+
+/** Options of {@link RedisBackend}. */
+export interface RedisBackendOptions {
+  /**
+   * The client for commands. The backend registers its scripts on it and never closes it unless
+   * `ownsClient` is true.
+   */
+  readonly client: Redis | Cluster;
+  /** The alphanumeric `key_prefix`: keys become `<prefix>:lock:…`. @default none (`lock:…`) */
+  readonly keyPrefix?: string;
+  /**
+   * How long a conversation's fence counter is kept after its last ticket, in ms. Fences are also
+   * seeded from Redis's clock, so they keep rising after the counter is gone.
+   * @default 3_600_000 (one hour)
+   */
+  readonly fenceRetentionMs?: number;
+  /** Close the client (and the subscriber made from it) on `close()`. @default false */
+  readonly ownsClient?: boolean;
+}
+
+/**
+ * Keeps ticket queues in Redis. Every operation is one Lua script, run atomically by Redis on its
+ * own clock; a release hands the lock to the next ticket and publishes the grant to that ticket's
+ * process in the same script. Each process listens on one inbox channel, whatever the number of
+ * locks it waits for.
+ */
+export class RedisBackend implements LockBackend {
+  readonly capabilities: BackendCapabilities = { clock: 'server', multiProcess: true };
+  readonly #client: Redis | Cluster;
+  readonly #subscriber: Redis | Cluster;
+  readonly #keys: KeySpace;
+  /** This process's inbox: the channel on which Redis tells it that one of its tickets holds a lock. */
+  readonly #owner = randomUUID().replaceAll('-', '');
+  readonly #fenceRetentionMs: number;
+  readonly #ownsClient: boolean;
+  #listener: GrantListener = () => {};
+  #subscribed: Promise<unknown> | undefined;
+
+  constructor(options: RedisBackendOptions) {
+    this.#client = options.client;
+    this.#keys = new KeySpace(options.keyPrefix);
+    this.#fenceRetentionMs = options.fenceRetentionMs ?? 3_600_000;
+    this.#ownsClient = options.ownsClient ?? false;
+    defineScripts(this.#client);
+    // A subscribed connection can do nothing else, hence a second one, shared by all locks.
+    this.#subscriber = this.#client.duplicate();
+    this.#subscriber.on('message', (_channel: string, message: string) => this.#onMessage(message));
+    this.#subscriber.on('error', () => {
+      // Reconnection is automatic and missed grants are found by the store's re-checks.
+    });
+  }
+
+  /** The channel this process listens on. */
+  get inbox(): string {
+    return this.#keys.inboxPrefix + this.#owner;
+  }
+
+  /** Subscribes to this process's inbox. Resolves once grants can be received. */
+  start(): Promise<unknown> {
+    this.#subscribed ??= this.#subscriber.subscribe(this.inbox);
+    return this.#subscribed;
+  }
+
+  async issue(conversationId: string, lifetimeMs: number): Promise<IssueResult> {
+    await this.start();
+    const { queue, tickets, fence } = this.#keys.conversation(conversationId);
+    const args = [lifetimeMs, this.#owner, this.#keys.inboxPrefix, conversationId, this.#fenceRetentionMs];
+    const [ticket, granted, expiresInMs, headExpiresInMs] = (await runScript(this.#client, 'issue', [queue, tickets, fence], args)) as number[];
+    return { ticket: ticket!, granted: granted === 1, expiresInMs: expiresInMs!, headExpiresInMs: granted === 1 ? null : headExpiresInMs! };
+  }
+
+  refresh(requests: readonly RefreshRequest[]): Promise<TicketStatus[]> {
+    // Sent together: ioredis pipelines them (per node on Cluster), one round trip for the batch.
+    return Promise.all(
+      requests.map(async ({ conversationId, ticket, lifetimeMs }): Promise<TicketStatus> => {
+        const { queue, tickets } = this.#keys.conversation(conversationId);
+        const args = [String(ticket), lifetimeMs ?? '', this.#keys.inboxPrefix, conversationId];
+        const [state, expiresInMs, headExpiresInMs] = (await runScript(this.#client, 'refresh', [queue, tickets], args)) as number[];
+        if (state === 1) return { state: 'head', expiresInMs: expiresInMs! };
+        if (state === 2) return { state: 'waiting', expiresInMs: expiresInMs!, headExpiresInMs: headExpiresInMs! };
+        return { state: 'gone' };
+      }),
+    );
+  }
+
+  async release(conversationId: string, ticket: number): Promise<void> {
+    const { queue, tickets } = this.#keys.conversation(conversationId);
+    await runScript(this.#client, 'release', [queue, tickets], [String(ticket), this.#keys.inboxPrefix, conversationId]);
+  }
+
+  async inspect(conversationId: string): Promise<TicketInfo[]> {
+    const { queue, tickets } = this.#keys.conversation(conversationId);
+    const flat = (await runScript(this.#client, 'inspect', [queue, tickets], [this.#keys.inboxPrefix, conversationId])) as number[];
+    const live: TicketInfo[] = [];
+    for (let i = 0; i < flat.length; i += 2) live.push({ ticket: flat[i]!, expiresInMs: flat[i + 1]! });
+    return live;
+  }
+
+  async delete(conversationId: string): Promise<boolean> {
+    const { queue, tickets } = this.#keys.conversation(conversationId);
+    return (await runScript(this.#client, 'delete', [queue, tickets], [])) === 1;
+  }
+
+  onGrant(listener: GrantListener): void {
+    this.#listener = listener;
+  }
+
+  async close(): Promise<void> {
+    this.#subscriber.disconnect();
+    if (this.#ownsClient) await this.#client.quit().catch(() => this.#client.disconnect());
+  }
+
+  #onMessage(message: string): void {
+    const colon = message.indexOf(':');
+    const ticket = Number(message.slice(0, colon));
+    if (colon > 0 && Number.isSafeInteger(ticket)) this.#listener(message.slice(colon + 1), ticket);
+  }
+}

@@ -1,0 +1,37 @@
+import type { SuiteOptions } from '@lockstore/testkit';
+import type { Redis } from 'ioredis';
+import { KeySpace, RedisBackend } from '../src/index.js';
+
+/** Every key a store with this prefix left in Redis (tests only: a store never scans). */
+export async function keysOf(client: Redis, keyPrefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', new KeySpace(keyPrefix).pattern, 'COUNT', 1000);
+    found.push(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return found;
+}
+
+/** The conformance suite's options for a server reached by `connect`. */
+export function suiteOptions(connect: () => Redis): SuiteOptions {
+  return {
+    async factory({ namespace }) {
+      const backend = new RedisBackend({ client: connect(), keyPrefix: namespace, ownsClient: true });
+      await backend.start();
+      return backend;
+    },
+    // The fence counter is kept on purpose (fences must keep rising); the queue keys must be gone.
+    async leftovers(_backend, namespace) {
+      const client = connect();
+      try {
+        return (await keysOf(client, namespace)).filter((key) => !key.endsWith(':fence')).length;
+      } finally {
+        client.disconnect();
+      }
+    },
+    realTimeLifetimeMs: 600,
+    modelRuns: 30,
+  };
+}
