@@ -82,6 +82,14 @@ function hostPort(endpoint: string): { host: string; port: number } {
  * or a Cluster. Every command is bounded by `socket_timeout`, so none can hang.
  */
 export function createClient(config: RedisConfig): Redis | Cluster {
+  const client = buildClient(config);
+  // Connection errors surface as failed commands (typed STORE_FAILURE) or as CONNECTION_FAILED at
+  // start; the event itself would only print ioredis's "Unhandled error event" noise.
+  client.on('error', () => {});
+  return client;
+}
+
+function buildClient(config: RedisConfig): Redis | Cluster {
   const timeoutMs = Math.round(config.socket_timeout * 1000);
   const target = parseUrl(config);
   const common: RedisOptions = {

@@ -1,0 +1,98 @@
+// Round trips counted on a server the test started: MONITOR shows every command, and marks those a
+// script ran as coming from "lua", so the others are the client's own requests.
+import { LockStore } from '@lockstore/core';
+import { track } from '@lockstore/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisBackend } from '../src/index.js';
+import { type RedisServer, startRedis } from './servers.js';
+
+let server: RedisServer;
+let monitor: Awaited<ReturnType<Redis['monitor']>>;
+let seen: { command: string; source: string; time: number }[] = [];
+
+beforeAll(async () => {
+  server = await startRedis();
+  monitor = await new Redis({ host: '127.0.0.1', port: server.port }).monitor();
+  monitor.on('monitor', (time: string, args: string[], source: string) => {
+    seen.push({ command: args[0]!.toLowerCase(), source: source === 'lua' ? 'lua' : 'client', time: Number(time) });
+  });
+});
+afterAll(async () => {
+  monitor.disconnect();
+  await server.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function storeOn(prefix: string, lifetimeMs = 60_000): Promise<LockStore> {
+  const backend = new RedisBackend({ client: new Redis({ host: '127.0.0.1', port: server.port }), keyPrefix: prefix, ownsClient: true });
+  await backend.start();
+  const store = new LockStore(backend, { lifetimeMs });
+  // Warm up: the first call of each script may load it (NOSCRIPT, then EVAL).
+  await (await store.lock('warm-up')).release();
+  await backend.refresh([{ conversationId: 'warm-up', ticket: 1, lifetimeMs: null }]);
+  return store;
+}
+
+/** The commands seen while `fn` ran, after letting MONITOR catch up. */
+async function commandsDuring(fn: () => Promise<void>): Promise<typeof seen> {
+  await sleep(100);
+  seen = [];
+  await fn();
+  await sleep(100);
+  return seen;
+}
+
+describe('round trips', () => {
+  it('an uncontended lock and release is exactly two commands', async () => {
+    const store = await storeOn('countone');
+    const commands = await commandsDuring(async () => {
+      const lock = await store.lock('conversation');
+      await lock.release();
+    });
+    expect(commands.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['evalsha', 'evalsha']);
+    await store.close();
+  });
+
+  it('a contended waiter sends one command to enqueue, none while it waits, and gets a pushed grant', async () => {
+    const [holderStore, waiterStore] = [await storeOn('counttwo'), await storeOn('counttwo')];
+    const holder = await holderStore.lock('conversation');
+    let waiting!: ReturnType<typeof track>;
+    const whileWaiting = await commandsDuring(async () => {
+      waiting = track(waiterStore.lock('conversation'));
+      await sleep(1000);
+    });
+    expect(whileWaiting.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['evalsha']);
+    expect(waiting.state).toBe('pending');
+
+    const handOff = await commandsDuring(async () => {
+      await holder.release();
+      await waiting.promise;
+    });
+    // The release script granted the lock and published it: no retry, no poll from the waiter.
+    expect(handOff.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['evalsha']);
+    expect(handOff.filter((c) => c.command === 'publish').map((c) => c.source)).toEqual(['lua']);
+    await ((await waiting.promise) as { release(): Promise<void> }).release();
+    await holderStore.close();
+    await waiterStore.close();
+  });
+
+  it('renewals of many locks go out together, one batch per tick', async () => {
+    const store = await storeOn('countrenew', 900);
+    const locks = await Promise.all(Array.from({ length: 40 }, (_, i) => store.lock(`conversation-${i}`)));
+    const commands = await commandsDuring(() => sleep(1000));
+    const renewals = commands.filter((c) => c.source === 'client');
+    // Locks taken together renew together: every 300 ms, 40 refreshes sent in one go.
+    expect(renewals.length % 40).toBe(0);
+    expect(renewals.length).toBeGreaterThanOrEqual(80);
+    for (let i = 0; i < renewals.length; i += 40) {
+      const batch = renewals.slice(i, i + 40);
+      expect(batch.every((c) => c.command === 'evalsha')).toBe(true);
+      expect(batch.at(-1)!.time - batch[0]!.time).toBeLessThan(0.05);
+    }
+    for (const lock of locks) expect(lock.signal.aborted).toBe(false);
+    await Promise.all(locks.map((lock) => lock.release()));
+    await store.close();
+  });
+});

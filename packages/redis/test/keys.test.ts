@@ -1,0 +1,135 @@
+import { LockStore, LockstoreError, createLockStore } from '@lockstore/core';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeySpace, RedisBackend, createBackend, encodeConversationId } from '../src/index.js';
+import { keysOf } from './helpers.js';
+import { type RedisServer, startRedis } from './servers.js';
+
+let server: RedisServer;
+let admin: Redis;
+beforeAll(async () => {
+  server = await startRedis();
+  admin = server.client();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+async function store(prefix: string): Promise<LockStore> {
+  const backend = new RedisBackend({ client: new Redis({ host: '127.0.0.1', port: server.port }), keyPrefix: prefix, ownsClient: true });
+  await backend.start();
+  return new LockStore(backend);
+}
+
+const awkwardIds = ['u', 'u:7', '*', '?', '[', '[a-z]', '{', '}', '{tag}', ':', 'lock:u', 'ü', '会话', '😀', '%75', '\u0000', 'x'.repeat(10_240)];
+
+describe('keys', () => {
+  it('encodes ids injectively, without characters that reach outside the hash tag', () => {
+    const encoded = awkwardIds.map(encodeConversationId);
+    expect(new Set(encoded).size).toBe(awkwardIds.length);
+    for (const key of encoded) expect(key).toMatch(/^[A-Za-z0-9_.%u-]+$/);
+    expect(encodeConversationId('conversation-42')).toBe('conversation-42');
+    expect(encodeConversationId('u:7')).toBe('u%3a7');
+    expect(encodeConversationId('\ud800')).not.toBe(encodeConversationId('\udbff'));
+  });
+
+  it('names keys as Rasa does, under the prefix, with one hash tag per conversation', () => {
+    expect(new KeySpace('chatbot42').conversation('c1')).toEqual({
+      queue: 'chatbot42:lock:{c1}:queue',
+      tickets: 'chatbot42:lock:{c1}:tickets',
+      fence: 'chatbot42:lock:{c1}:fence',
+    });
+    expect(new KeySpace(undefined).conversation('c1').queue).toBe('lock:{c1}:queue');
+  });
+
+  it('gives every awkward id keys of its own, all under the prefix and all with a TTL', async () => {
+    const s = await store('awkward');
+    const locks = [];
+    for (const id of awkwardIds) locks.push(await s.lock(id, { timeoutMs: 0 }));
+    const keys = await keysOf(admin, 'awkward');
+    expect(keys).toHaveLength(awkwardIds.length * 3);
+    for (const key of keys) {
+      expect(key.startsWith('awkward:lock:{')).toBe(true);
+      expect(await admin.pttl(key)).toBeGreaterThan(0);
+    }
+    for (const [i, id] of awkwardIds.entries()) expect((await s.inspect(id)).nowServing).toBe(locks[i]!.fence);
+    for (const lock of locks) await lock.release();
+    const left = await keysOf(admin, 'awkward');
+    expect(left.every((key) => key.endsWith(':fence'))).toBe(true);
+    for (const key of left) expect(await admin.pttl(key)).toBeGreaterThan(0);
+    await s.close();
+  });
+
+  it('leaves nothing but expiring fence counters once every lock is released, and nothing at all later', async () => {
+    const backend = new RedisBackend({
+      client: new Redis({ host: '127.0.0.1', port: server.port }),
+      keyPrefix: 'hygiene',
+      ownsClient: true,
+      fenceRetentionMs: 300,
+    });
+    await backend.start();
+    const s = new LockStore(backend);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => s.withLock(`c${i % 5}`, () => new Promise((r) => setTimeout(r, 2)))));
+    expect((await keysOf(admin, 'hygiene')).filter((key) => !key.endsWith(':fence'))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await keysOf(admin, 'hygiene')).toEqual([]);
+    // Fences keep rising after the counter expired: they are seeded from Redis's clock.
+    const before = await s.withLock('c0', (lock) => lock.fence);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await s.withLock('c0', (lock) => lock.fence)).toBeGreaterThan(before);
+    await s.close();
+  });
+
+  it('a crashed process leaves keys that expire by themselves', async () => {
+    const backend = new RedisBackend({ client: new Redis({ host: '127.0.0.1', port: server.port }), keyPrefix: 'crashed', ownsClient: true });
+    await backend.start();
+    await backend.issue('c', 200);
+    await backend.close();
+    expect((await keysOf(admin, 'crashed')).length).toBe(3);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await keysOf(admin, 'crashed')).filter((key) => !key.endsWith(':fence'))).toEqual([]);
+  });
+});
+
+describe('createLockStore({ type: "redis" })', () => {
+  it('connects with the seed config keys and isolates by key_prefix and db', async () => {
+    const s = await createLockStore({ type: 'redis', url: '127.0.0.1', port: server.port, db: 3, key_prefix: 'chatbot42' });
+    const lock = await s.lock('c1');
+    const db3 = server.client();
+    await db3.select(3);
+    expect(await db3.exists('chatbot42:lock:{c1}:queue')).toBe(1);
+    expect(await admin.exists('chatbot42:lock:{c1}:queue')).toBe(0);
+    await lock.release();
+    await s.close();
+  });
+
+  it('accepts a redis:// URL', async () => {
+    const s = await createLockStore({ type: 'redis', url: `redis://127.0.0.1:${server.port}/2`, key_prefix: 'viaurl' });
+    expect(await s.withLock('c', (lock) => lock.fence > 0)).toBe(true);
+    await s.close();
+  });
+
+  it('fails with CONNECTION_FAILED naming host:port within socket_timeout when Redis is unreachable', async () => {
+    const started = Date.now();
+    const error = await createBackend(
+      { type: 'redis', url: '127.0.0.1', port: 1, password: 'hunter2secret', socket_timeout: 1 } as never,
+    ).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(LockstoreError.is(error, 'CONNECTION_FAILED')).toBe(true);
+    expect((error as Error).message).toMatch(/^Cannot connect to lock store at 127\.0\.0\.1:1: /);
+    expect((error as Error).message).not.toContain('hunter2secret');
+  });
+
+  it('fails within socket_timeout when the server accepts but never answers', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => {}).listen(0, '127.0.0.1');
+    await new Promise((r) => silent.once('listening', r));
+    const port = (silent.address() as { port: number }).port;
+    const started = Date.now();
+    const error = await createLockStore({ type: 'redis', url: '127.0.0.1', port, socket_timeout: 0.5 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(LockstoreError.is(error, 'CONNECTION_FAILED')).toBe(true);
+    expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+    silent.close();
+  });
+});
