@@ -133,16 +133,23 @@ export async function connect(client: Redis | Cluster, config: RedisConfig): Pro
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
+  // The connection's own error (a refused connection, a bad certificate, a wrong password) says more
+  // than the generic rejection of connect().
+  let reason: unknown;
+  const onError = (error: unknown) => (reason ??= error);
+  client.on('error', onError);
   try {
     await Promise.race([client.connect(), timeout]);
     await Promise.race([client.ping(), timeout]);
   } catch (error) {
     client.disconnect();
     const password = parseUrl(config).password;
-    let detail = error instanceof Error ? error.message : String(error);
+    const cause = reason ?? error;
+    let detail = cause instanceof Error ? cause.message : String(cause);
     if (password) detail = detail.split(password).join('[redacted]');
-    throw new LockstoreError('CONNECTION_FAILED', `Cannot connect to lock store at ${describeTarget(config)}: ${detail}`, { cause: error });
+    throw new LockstoreError('CONNECTION_FAILED', `Cannot connect to lock store at ${describeTarget(config)}: ${detail}`, { cause });
   } finally {
     clearTimeout(timer);
+    client.off('error', onError);
   }
 }
