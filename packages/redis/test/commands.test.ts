@@ -23,7 +23,7 @@ afterAll(async () => {
   await server.stop();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function storeOn(prefix: string, lifetimeMs = 60_000): Promise<LockStore> {
   const backend = new RedisBackend({ client: new Redis({ host: '127.0.0.1', port: server.port }), keyPrefix: prefix, ownsClient: true });

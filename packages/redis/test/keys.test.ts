@@ -112,7 +112,7 @@ describe('createLockStore({ type: "redis" })', () => {
   it('fails with CONNECTION_FAILED naming host:port within socket_timeout when Redis is unreachable', async () => {
     const started = Date.now();
     const error = await createBackend(
-      { type: 'redis', url: '127.0.0.1', port: 1, password: 'hunter2secret', socket_timeout: 1 } as never,
+      { type: 'redis', url: '127.0.0.1', port: 1, password: 'hunter2secret', socket_timeout: 1 },
     ).catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(3000);
     expect(LockstoreError.is(error, 'CONNECTION_FAILED')).toBe(true);
