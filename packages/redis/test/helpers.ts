@@ -31,7 +31,7 @@ export function suiteOptions(connect: () => Redis): SuiteOptions {
         client.disconnect();
       }
     },
-    realTimeLifetimeMs: 600,
+    realTimeLifetimeMs: 1000,
     modelRuns: 30,
   };
 }

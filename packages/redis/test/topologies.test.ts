@@ -12,7 +12,7 @@ function viaConfig(config: () => LockStoreConfigInput): SuiteOptions {
     async factory({ namespace }) {
       return createBackend(parseLockStoreConfig({ ...config(), type: 'redis', key_prefix: namespace }));
     },
-    realTimeLifetimeMs: 600,
+    realTimeLifetimeMs: 1000,
   };
 }
 

@@ -42,6 +42,7 @@ async function contend(h: Harness, stores: LockStore[], count: number, holdMs: n
   let active = 0;
   let maxActive = 0;
   const fences: number[] = [];
+  let lostLeases = 0;
   const jobs = Array.from({ length: count }, (_, i) =>
     stores[i % stores.length]!.withLock(CONVERSATION, async (lock) => {
       active++;
@@ -49,11 +50,14 @@ async function contend(h: Harness, stores: LockStore[], count: number, holdMs: n
       events.push(`start ${i}`);
       fences.push(lock.fence);
       await h.advance(holdMs);
+      if (lock.signal.aborted) lostLeases++;
       events.push(`end ${i}`);
       active--;
     }),
   );
   await Promise.all(jobs);
+  // A lease lost (a stalled machine) would explain an overlap; name it rather than hide it.
+  expect(lostLeases, 'leases lost during the run').toBe(0);
   return { events, maxActive, fences };
 }
 
