@@ -1,32 +1,21 @@
-import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
-let port = 0;
-let server: ReturnType<typeof spawn>;
+let server: RedisServer;
 
 beforeAll(async () => {
-  port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as { port: number };
-      probe.close(() => resolve(free));
-    });
-  });
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve) => server.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
+  server = await startRedis();
 });
-afterAll(() => {
-  server.kill('SIGKILL');
-});
-
+afterAll(() => server.stop());
 it('runs its replicas as separate processes on Redis and verifies the run', async () => {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['dist/main.js', '--endpoints', 'endpoints.redis.yml', '--replicas', '3', '--conversations', '10', '--messages', '20', '--work-ms', '2'],
-    { cwd: here, env: { ...process.env, REDIS_PORT: String(port) } },
+    { cwd: here, env: { ...process.env, REDIS_PORT: String(server.port) } },
   );
   expect(stdout).toContain('(one process per replica)');
   expect(stdout).toContain('processed 200 of 200 messages');

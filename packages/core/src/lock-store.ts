@@ -353,7 +353,9 @@ export class LockStore {
     if (headExpiresInMs !== null) at = Math.min(at, now + headExpiresInMs + 1);
     // A backend that reports as live a ticket whose time is up must not turn this into a busy loop.
     if (at <= now) at = now + ticket.lifetimeMs / 100;
-    this.#scheduler.schedule(ticket, at);
+    // A renewal may go out up to a sixth of a lifetime early, with another batch.
+    const renewing = ticket.renew && at === now + ticket.lifetimeMs / 3;
+    this.#scheduler.schedule(ticket, at, renewing ? ticket.lifetimeMs / 6 : 0);
   }
 
   #refresh(tickets: Ticket[]): void {

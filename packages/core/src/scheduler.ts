@@ -2,6 +2,8 @@ import type { Clock } from './clock.js';
 
 interface Entry<T> {
   readonly at: number;
+  /** How much earlier than `at` the item may run, to join a batch. */
+  readonly slack: number;
   readonly item: T;
 }
 
@@ -19,15 +21,22 @@ export class Scheduler<T extends object> {
   readonly #live = new Map<T, Entry<T>>();
   #timer: unknown = undefined;
   #timerAt = Infinity;
+  /** The largest slack ever scheduled: how far ahead a firing looks for items to take along. */
+  #maxSlack = 0;
 
   constructor(clock: Clock, onDue: (items: T[]) => void) {
     this.#clock = clock;
     this.#onDue = onDue;
   }
 
-  /** Makes `item` due at `at` (ms since the epoch), replacing any earlier due time. */
-  schedule(item: T, at: number): void {
-    const entry = { at, item };
+  /**
+   * Makes `item` due at `at` (ms since the epoch), replacing any earlier due time. With `slack`, the
+   * item may run up to that much earlier, with a batch that fires anyway: renewals of locks taken at
+   * nearly the same time then share one tick instead of each costing one.
+   */
+  schedule(item: T, at: number, slack = 0): void {
+    const entry = { at, slack, item };
+    this.#maxSlack = Math.max(this.#maxSlack, slack);
     this.#live.set(item, entry);
     this.#push(entry);
     this.#arm();
@@ -49,12 +58,18 @@ export class Scheduler<T extends object> {
     this.#timerAt = Infinity;
     const now = this.#clock.now();
     const due: T[] = [];
-    for (let top = this.#heap[0]; top !== undefined && top.at <= now; top = this.#heap[0]) {
+    const notYet: Entry<T>[] = [];
+    for (let top = this.#heap[0]; top !== undefined && top.at <= now + this.#maxSlack; top = this.#heap[0]) {
       this.#pop();
       if (this.#live.get(top.item) !== top) continue;
+      if (top.at - top.slack > now) {
+        notYet.push(top);
+        continue;
+      }
       this.#live.delete(top.item);
       due.push(top.item);
     }
+    for (const entry of notYet) this.#push(entry);
     this.#arm();
     if (due.length > 0) this.#onDue(due);
   }

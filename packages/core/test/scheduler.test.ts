@@ -37,3 +37,19 @@ describe('Scheduler', () => {
     expect(fired).toHaveLength(91);
   });
 });
+
+describe('Scheduler slack', () => {
+  it('takes items whose slack covers the firing into the same batch, and leaves the others', async () => {
+    const clock = new ManualClock(0);
+    const batches: string[][] = [];
+    const scheduler = new Scheduler<{ name: string }>(clock, (items) => batches.push(items.map((i) => i.name)));
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name }));
+    scheduler.schedule(a!, 100, 20);
+    scheduler.schedule(b!, 110, 20);
+    scheduler.schedule(c!, 115, 0);
+    scheduler.schedule(d!, 140, 20);
+    scheduler.schedule(e!, 130, 20);
+    await clock.advance(200);
+    expect(batches).toEqual([['a', 'b'], ['c', 'e'], ['d']]);
+  });
+});

@@ -5,7 +5,7 @@ import { track } from '@lockstore/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBackend } from '../src/index.js';
-import { type RedisServer, startRedis } from './servers.js';
+import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 
 let server: RedisServer;
 let monitor: Awaited<ReturnType<Redis['monitor']>>;

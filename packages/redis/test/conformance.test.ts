@@ -2,7 +2,7 @@ import { lockStoreSuite } from '@lockstore/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { suiteOptions } from './helpers.js';
-import { type RedisServer, startRedis } from './servers.js';
+import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 
 let server: RedisServer;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { rejectionCode, track } from '@lockstore/testkit';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisBackend } from '../src/index.js';
-import { type RedisServer, startRedis } from './servers.js';
+import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 
 const LIFETIME = 600;
 let server: RedisServer;

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeySpace, RedisBackend, createBackend, encodeConversationId } from '../src/index.js';
 import { keysOf } from './helpers.js';
-import { type RedisServer, startRedis } from './servers.js';
+import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 
 let server: RedisServer;
 let admin: Redis;

@@ -4,7 +4,7 @@ import { type LockStoreConfigInput, LockstoreError, createLockStore, parseLockSt
 import { type SuiteOptions, basics, cancellation, describeGroup, expiry, ordering } from '@lockstore/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../src/index.js';
-import { type ClusterGroup, type RedisServer, type SentinelGroup, makeCertificates, startCluster, startRedis, startSentinelGroup } from './servers.js';
+import { type ClusterGroup, type RedisServer, type SentinelGroup, makeCertificates, startCluster, startRedis, startSentinelGroup } from '@lockstore/redis-servers';
 
 /** Suite options that build each backend from a `lock_store` config, as an application would. */
 function viaConfig(config: () => LockStoreConfigInput): SuiteOptions {
