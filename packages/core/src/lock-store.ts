@@ -230,7 +230,7 @@ export class LockStore {
    * `fn` ends; a failed release never replaces `fn`'s own error (it goes to `onError`).
    */
   async withLock<T>(conversationId: string, fn: (lock: HeldLock) => T | PromiseLike<T>, options?: LockOptions): Promise<T> {
-    checkOptional('fn', fn, 'function');
+    if (typeof fn !== 'function') throw new LockstoreError('INVALID_ARGUMENT', `fn must be a function, got ${typeof fn}`);
     await using lock = await this.lock(conversationId, options);
     return await fn(lock);
   }

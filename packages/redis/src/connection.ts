@@ -144,9 +144,12 @@ export async function connect(client: Redis | Cluster, config: RedisConfig): Pro
   } catch (error) {
     client.disconnect();
     const password = parseUrl(config).password;
-    const cause = reason ?? error;
-    let detail = cause instanceof Error ? cause.message : String(cause);
+    const original = reason ?? error;
+    let detail = original instanceof Error ? original.message : String(original);
     if (password) detail = detail.split(password).join('[redacted]');
+    // ioredis errors carry the failed command with its arguments (AUTH's include the password), so
+    // the cause is a clean copy: its name and message only.
+    const cause = Object.assign(new Error(detail), { name: original instanceof Error ? original.name : 'Error' });
     throw new LockstoreError('CONNECTION_FAILED', `Cannot connect to lock store at ${describeTarget(config)}: ${detail}`, { cause });
   } finally {
     clearTimeout(timer);

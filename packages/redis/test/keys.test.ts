@@ -109,6 +109,38 @@ describe('createLockStore({ type: "redis" })', () => {
     await s.close();
   });
 
+  it.each([
+    ['redis://127.0.0.1:99999', /url: not a valid redis:\/\/ URL/],
+    ['redis://127.0.0.1:6379/zero', /url: the database must be a number, got "zero"/],
+    ['redis://[bad', /url: not a valid redis:\/\/ URL/],
+  ])('refuses the malformed URL %s with INVALID_CONFIG', async (url, pattern) => {
+    const error = await createLockStore({ type: 'redis', url }).catch((e: unknown) => e);
+    expect(LockstoreError.is(error, 'INVALID_CONFIG')).toBe(true);
+    expect((error as Error).message).toMatch(pattern);
+  });
+
+  it('refuses a TLS file it cannot read, naming the field', async () => {
+    const error = await createLockStore({ type: 'redis', use_ssl: true, ssl_ca_certs: '/nonexistent/ca.pem' }).catch((e: unknown) => e);
+    expect(LockstoreError.is(error, 'INVALID_CONFIG')).toBe(true);
+    expect((error as Error).message).toBe('Invalid lock_store config: ssl_ca_certs: cannot read "/nonexistent/ca.pem"');
+  });
+
+  it('never shows the password when a store or its errors are inspected', async () => {
+    const { inspect } = await import('node:util');
+    const guarded = await startRedis(['--requirepass', 'hunter2secret']);
+    try {
+      const refused = await createLockStore({ type: 'redis', url: `redis://:wrongsecret@127.0.0.1:${guarded.port}/0` }).catch((e: unknown) => e);
+      expect(LockstoreError.is(refused, 'CONNECTION_FAILED')).toBe(true);
+      expect(inspect(refused, { depth: 5 })).not.toContain('wrongsecret');
+      const s = await createLockStore({ type: 'redis', url: '127.0.0.1', port: guarded.port, db: 0, password: 'hunter2secret' });
+      expect(await s.withLock('c', (lock) => lock.fence > 0)).toBe(true);
+      expect(inspect(s, { depth: 10, showHidden: true })).not.toContain('hunter2secret');
+      await s.close();
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('fails with CONNECTION_FAILED naming host:port within socket_timeout when Redis is unreachable', async () => {
     const started = Date.now();
     const error = await createBackend(

@@ -599,5 +599,111 @@ export const inspection: CheckGroup = {
   ],
 };
 
+/** Calls `call` and returns the code and message of the lockstore error it fails with. */
+async function failure(call: () => Promise<unknown>): Promise<string> {
+  try {
+    await call();
+  } catch (error) {
+    if (LockstoreError.is(error)) return `${error.code}: ${error.message}`;
+    return `not a LockstoreError: ${String(error)}`;
+  }
+  return 'resolved';
+}
+
+const wrong = <T>(value: unknown) => value as T;
+
+export const badInput: CheckGroup = {
+  name: 'bad input',
+  checks: [
+    {
+      name: 'every bad argument is a typed error naming it, and leaves nothing locked',
+      async run(h) {
+        const store = await h.store();
+        const cases: [() => Promise<unknown>, RegExp][] = [
+          [() => store.lock(wrong(undefined)), /^INVALID_ARGUMENT: conversationId must be a string, got undefined$/],
+          [() => store.lock(wrong(null)), /^INVALID_ARGUMENT: conversationId must be a string, got null$/],
+          [() => store.lock(wrong(7)), /^INVALID_ARGUMENT: conversationId must be a string, got 7$/],
+          [() => store.lock(wrong({ id: 1 })), /^INVALID_ARGUMENT: conversationId must be a string, got a object$/],
+          [() => store.lock(wrong(Symbol('s'))), /^INVALID_ARGUMENT: conversationId must be a string, got a symbol$/],
+          [() => store.lock(''), /^INVALID_ARGUMENT: conversationId must not be empty$/],
+          [() => store.lock('x'.repeat(65_537)), /^INVALID_ARGUMENT: conversationId is 65537 characters long; the limit is 65536$/],
+          [() => store.lock(CONVERSATION, wrong('fast')), /^INVALID_ARGUMENT: options must be an object, got "fast"$/],
+          [() => store.lock(CONVERSATION, { lifetimeMs: -5 }), /^INVALID_ARGUMENT: lifetimeMs must be .*got -5$/],
+          [() => store.lock(CONVERSATION, { lifetimeMs: 0 }), /^INVALID_ARGUMENT: lifetimeMs .*got 0$/],
+          [() => store.lock(CONVERSATION, { lifetimeMs: Number.NaN }), /^INVALID_ARGUMENT: lifetimeMs .*got NaN$/],
+          [() => store.lock(CONVERSATION, { lifetimeMs: Infinity }), /^INVALID_ARGUMENT: lifetimeMs .*got Infinity$/],
+          [() => store.lock(CONVERSATION, { lifetimeMs: 1.5 }), /^INVALID_ARGUMENT: lifetimeMs .*got 1.5$/],
+          [() => store.lock(CONVERSATION, { lifetimeMs: wrong('1000') }), /^INVALID_ARGUMENT: lifetimeMs .*got "1000"$/],
+          [() => store.lock(CONVERSATION, { timeoutMs: -1 }), /^INVALID_ARGUMENT: timeoutMs .*got -1$/],
+          [() => store.lock(CONVERSATION, { timeoutMs: Number.NaN }), /^INVALID_ARGUMENT: timeoutMs .*got NaN$/],
+          [() => store.lock(CONVERSATION, { signal: wrong({ aborted: false }) }), /^INVALID_ARGUMENT: signal must be an AbortSignal, got a object$/],
+          [() => store.lock(CONVERSATION, { renew: wrong('yes') }), /^INVALID_ARGUMENT: renew must be a boolean, got "yes"$/],
+          [() => store.withLock(CONVERSATION, wrong(undefined)), /^INVALID_ARGUMENT: fn must be a function, got undefined$/],
+          [() => store.inspect(wrong(undefined)), /^INVALID_ARGUMENT: conversationId/],
+          [() => store.deleteLock(''), /^INVALID_ARGUMENT: conversationId/],
+        ];
+        const seen: string[] = [];
+        for (const [call, pattern] of cases) {
+          const outcome = await failure(call);
+          seen.push(outcome);
+          expect(outcome).toMatch(pattern);
+        }
+        expect(seen).toHaveLength(cases.length);
+        expect((await store.inspect(CONVERSATION)).tickets).toEqual([]);
+        const lock = await store.lock(CONVERSATION, { timeoutMs: 0 });
+        await lock.release();
+      },
+    },
+    {
+      name: 'a released, lost or disposed lock can be released again without effect',
+      async run(h) {
+        const store = await h.store();
+        const first = await store.lock(CONVERSATION);
+        await first[Symbol.asyncDispose]();
+        await first.release();
+        await first[Symbol.asyncDispose]();
+        expect(first.done).toBe(true);
+        const second = await store.lock(CONVERSATION);
+        await first.release();
+        expect((await store.inspect(CONVERSATION)).nowServing).toBe(second.fence);
+        await store.deleteLock(CONVERSATION);
+        await h.advance(h.lifetimeMs / 2);
+        await h.until(() => second.signal.aborted, 'the deletion is noticed');
+        await second.release();
+        expect(second.done).toBe(true);
+      },
+    },
+    {
+      name: 'an acquire aborted while waiting leaves nothing behind, and the signal does nothing after',
+      async run(h) {
+        const store = await h.store();
+        const holder = await store.lock(CONVERSATION);
+        const controller = new AbortController();
+        const waiter = store.lock(CONVERSATION, { signal: controller.signal });
+        await h.settle();
+        controller.abort();
+        expect(await rejectionCode(waiter)).toBe('ACQUIRE_ABORTED');
+        controller.abort();
+        await holder.release();
+        await h.until(async () => (await store.inspect(CONVERSATION)).tickets.length === 0, 'the queue empties');
+      },
+    },
+    {
+      name: 'a closed store refuses every call with STORE_CLOSED, and closing again does nothing',
+      async run(h) {
+        const store = await h.store();
+        const lock = await store.lock(CONVERSATION);
+        await store.close();
+        await store.close();
+        for (const call of [() => store.lock(CONVERSATION), () => store.inspect(CONVERSATION), () => store.deleteLock(CONVERSATION), () => store.withLock(CONVERSATION, () => 1)]) {
+          expect(await failure(call)).toMatch(/^STORE_CLOSED: /);
+        }
+        expect(lock.done).toBe(true);
+        await lock.release();
+      },
+    },
+  ],
+};
+
 /** Every group of checks, in the order the suite runs them (the model test is in `model.ts`). */
-export const groups: readonly CheckGroup[] = [basics, ordering, expiry, renewal, cancellation, failures, inspection];
+export const groups: readonly CheckGroup[] = [basics, ordering, expiry, renewal, cancellation, failures, inspection, badInput];

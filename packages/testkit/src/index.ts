@@ -1,4 +1,5 @@
 export {
+  badInput,
   basics,
   cancellation,
   type Check,
