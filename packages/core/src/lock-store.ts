@@ -100,8 +100,11 @@ class Ticket {
   cancelReason: LockstoreError | undefined;
   resolve: (lock: HeldLock) => void = () => {};
   reject: (error: LockstoreError) => void = () => {};
-  readonly controller = new AbortController();
   cleanup: () => void = () => {};
+  // The lease signal is made on first use: most locks are released without anyone asking for it,
+  // and an AbortSignal is among the costliest objects of a lock cycle.
+  #controller: AbortController | undefined;
+  #lostReason: LockstoreError | undefined;
 
   constructor(
     readonly conversationId: string,
@@ -111,6 +114,57 @@ class Ticket {
 
   get key(): string {
     return ticketKey(this.conversationId, this.fence);
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#lostReason !== undefined) this.#controller.abort(this.#lostReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Ends the lease: the signal aborts now, or is born aborted when first asked for. */
+  abort(reason: LockstoreError): void {
+    this.#lostReason ??= reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/** The lock handed to the caller: a view of one held ticket. */
+class Lock implements HeldLock {
+  readonly #ticket: Ticket;
+  readonly #release: (ticket: Ticket) => Promise<void>;
+  readonly #onError: (error: LockstoreError) => void;
+
+  constructor(ticket: Ticket, release: (ticket: Ticket) => Promise<void>, onError: (error: LockstoreError) => void) {
+    this.#ticket = ticket;
+    this.#release = release;
+    this.#onError = onError;
+  }
+
+  get conversationId(): string {
+    return this.#ticket.conversationId;
+  }
+
+  get fence(): number {
+    return this.#ticket.fence;
+  }
+
+  get signal(): AbortSignal {
+    return this.#ticket.signal;
+  }
+
+  get done(): boolean {
+    return this.#ticket.phase === 'done';
+  }
+
+  release(): Promise<void> {
+    return this.#release(this.#ticket);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#release(this.#ticket).catch((error: unknown) => this.#onError(storeFailure('release', error)));
   }
 }
 
@@ -131,8 +185,19 @@ export class LockStore {
   /** Waiting tickets by `fence:conversationId`, for grants pushed by the backend. */
   readonly #waiters = new Map<string, Ticket>();
   /** Issues in flight per conversation, and grants that arrived before their issue's reply. */
-  readonly #issuing = new Map<string, { count: number; early: Set<number> }>();
+  readonly #issuing = new Map<string, { count: number; early?: Set<number> }>();
   #closed = false;
+
+  /** Releases a held ticket; shared by every {@link Lock} of this store. A second call does nothing. */
+  readonly #releaseHeld = async (ticket: Ticket): Promise<void> => {
+    if (ticket.phase !== 'held') return;
+    this.#finish(ticket);
+    try {
+      await this.#backend.release(ticket.conversationId, ticket.fence);
+    } catch (error) {
+      throw storeFailure(`release ticket ${ticket.fence} of conversation ${JSON.stringify(ticket.conversationId)}`, error);
+    }
+  };
 
   constructor(backend: LockBackend, options: LockStoreOptions = {}) {
     const missing = missingBackendMethods(backend);
@@ -186,12 +251,8 @@ export class LockStore {
     const sentAt = this.#clock.now();
     const issued = this.#backend.issue(conversationId, lifetimeMs);
     this.#tickets.add(ticket);
-    const waiting = new Promise<HeldLock>((resolve, reject) => {
-      ticket.resolve = resolve;
-      ticket.reject = reject;
-    });
-    this.#watchCancellation(ticket, timeoutMs, signal);
-    const issuing = this.#issuing.get(conversationId) ?? { count: 0, early: new Set<number>() };
+    if (signal !== undefined || Number.isFinite(timeoutMs)) this.#watchCancellation(ticket, timeoutMs, signal);
+    const issuing: { count: number; early?: Set<number> } = this.#issuing.get(conversationId) ?? { count: 0 };
     issuing.count++;
     this.#issuing.set(conversationId, issuing);
 
@@ -207,7 +268,7 @@ export class LockStore {
 
     ticket.fence = result.ticket;
     ticket.expiresAt = sentAt + result.expiresInMs;
-    const grantedEarly = issuing.early.delete(ticket.fence);
+    const grantedEarly = issuing.early?.delete(ticket.fence) ?? false;
     if (ticket.cancelReason !== undefined) {
       this.#finish(ticket);
       this.#releaseQuietly(ticket);
@@ -219,6 +280,11 @@ export class LockStore {
       this.#releaseQuietly(ticket);
       throw timedOut(conversationId, timeoutMs);
     }
+    // Only a ticket that must wait gets a promise to settle later; most are granted at once.
+    const waiting = new Promise<HeldLock>((resolve, reject) => {
+      ticket.resolve = resolve;
+      ticket.reject = reject;
+    });
     ticket.phase = 'waiting';
     this.#waiters.set(ticket.key, ticket);
     this.#scheduleCheck(ticket, result.headExpiresInMs);
@@ -287,7 +353,7 @@ export class LockStore {
       }
       const wasHeld = ticket.phase === 'held';
       this.#finish(ticket);
-      if (wasHeld) ticket.controller.abort(error);
+      if (wasHeld) ticket.abort(error);
       else ticket.reject(error);
       ended.push(ticket);
     }
@@ -329,11 +395,11 @@ export class LockStore {
   }
 
   #grant(ticket: Ticket): HeldLock {
-    this.#waiters.delete(ticket.key);
+    if (ticket.phase === 'waiting') this.#waiters.delete(ticket.key);
     ticket.cleanup();
     ticket.phase = 'held';
     this.#scheduleCheck(ticket, null);
-    const lock = this.#handle(ticket);
+    const lock = new Lock(ticket, this.#releaseHeld, this.#onError);
     ticket.resolve(lock);
     return lock;
   }
@@ -342,7 +408,10 @@ export class LockStore {
     if (this.#closed) return;
     const ticket = this.#waiters.get(ticketKey(conversationId, fence));
     if (ticket !== undefined) this.#grant(ticket);
-    else this.#issuing.get(conversationId)?.early.add(fence);
+    else {
+      const issuing = this.#issuing.get(conversationId);
+      if (issuing !== undefined) (issuing.early ??= new Set()).add(fence);
+    }
   }
 
   /** Plans the ticket's next renewal or re-check: one timer and one backend batch for all tickets. */
@@ -406,7 +475,7 @@ export class LockStore {
     const subject = `ticket ${ticket.fence} of conversation ${JSON.stringify(ticket.conversationId)}`;
     const why = cause === undefined ? 'it expired or was deleted' : 'the store could not renew it before it expired';
     if (wasHeld) {
-      ticket.controller.abort(new LockstoreError('LEASE_LOST', `Lost the lock on ${subject}: ${why}`, { cause }));
+      ticket.abort(new LockstoreError('LEASE_LOST', `Lost the lock on ${subject}: ${why}`, { cause }));
     } else if (cause === undefined) {
       ticket.reject(new LockstoreError('TICKET_EXPIRED', `Could not acquire the lock: ${subject} ${why} while it waited`));
     } else {
@@ -416,10 +485,10 @@ export class LockStore {
 
   /** Forgets a ticket locally; what the backend holds is the caller's business. */
   #finish(ticket: Ticket): void {
+    if (ticket.phase === 'waiting') this.#waiters.delete(ticket.key);
     ticket.phase = 'done';
     ticket.cleanup();
     this.#tickets.delete(ticket);
-    this.#waiters.delete(ticket.key);
     this.#scheduler.cancel(ticket);
   }
 
@@ -427,30 +496,6 @@ export class LockStore {
     this.#backend.release(ticket.conversationId, ticket.fence).catch((error: unknown) => {
       this.#onError(storeFailure(`release ticket ${ticket.fence} of conversation ${JSON.stringify(ticket.conversationId)}`, error));
     });
-  }
-
-  #handle(ticket: Ticket): HeldLock {
-    const release = async (): Promise<void> => {
-      if (ticket.phase !== 'held') return;
-      this.#finish(ticket);
-      try {
-        await this.#backend.release(ticket.conversationId, ticket.fence);
-      } catch (error) {
-        throw storeFailure(`release ticket ${ticket.fence} of conversation ${JSON.stringify(ticket.conversationId)}`, error);
-      }
-    };
-    return {
-      conversationId: ticket.conversationId,
-      fence: ticket.fence,
-      signal: ticket.controller.signal,
-      get done() {
-        return ticket.phase === 'done';
-      },
-      release,
-      [Symbol.asyncDispose]: async () => {
-        await release().catch((error: unknown) => this.#onError(storeFailure('release', error)));
-      },
-    };
   }
 }
 

@@ -96,7 +96,6 @@ function buildClient(config: RedisConfig): Redis | Cluster {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
-    enableAutoPipelining: true,
     ...(target.username === undefined ? {} : { username: target.username }),
     ...(target.password === undefined ? {} : { password: target.password }),
     ...(target.tls ? { tls: tlsOptions(config, true)! } : {}),
@@ -117,7 +116,7 @@ function buildClient(config: RedisConfig): Redis | Cluster {
     case 'cluster': {
       // Cluster has only database 0, so `db` does not apply.
       const { db: _db, ...redisOptions } = common;
-      const options: ClusterOptions = { lazyConnect: true, enableAutoPipelining: true, redisOptions };
+      const options: ClusterOptions = { lazyConnect: true, redisOptions };
       return new Cluster((config.endpoints ?? []).map(hostPort), options);
     }
   }

@@ -24,12 +24,11 @@ export class KeySpace {
   }
 
   /**
-   * A conversation's keys: queue, tickets and fence counter. They share the hash tag `{<id>}`, so
-   * they live in one Cluster slot and one script can use them all.
+   * A conversation's key: one hash holding its queue and its last fence. The `{<id>}` hash tag keeps
+   * it in one Cluster slot under any future split into several keys.
    */
-  conversation(conversationId: string): { queue: string; tickets: string; fence: string } {
-    const tagged = `${this.#base}{${encodeConversationId(conversationId)}}`;
-    return { queue: `${tagged}:queue`, tickets: `${tagged}:tickets`, fence: `${tagged}:fence` };
+  conversation(conversationId: string): string {
+    return `${this.#base}{${encodeConversationId(conversationId)}}`;
   }
 
   /** A pattern matching every key of this store, for tests and maintenance tools. Never used by the store. */

@@ -22,8 +22,9 @@ export interface RedisBackendOptions {
   /** The alphanumeric `key_prefix`: keys become `<prefix>:lock:…`. @default none (`lock:…`) */
   readonly keyPrefix?: string;
   /**
-   * How long a conversation's fence counter is kept after its last ticket, in ms. Fences are also
-   * seeded from Redis's clock, so they keep rising after the counter is gone.
+   * How long a conversation's key (with its last fence) is kept after its last use, in ms: between
+   * half of this and all of it. Fences are also seeded from Redis's clock, so they keep rising after
+   * the key is gone.
    * @default 3_600_000 (one hour)
    */
   readonly fenceRetentionMs?: number;
@@ -42,16 +43,16 @@ export class RedisBackend implements LockBackend {
   readonly #client: Redis | Cluster;
   readonly #subscriber: Redis | Cluster;
   readonly #keys: KeySpace;
-  /** This process's inbox: the channel on which Redis tells it that one of its tickets holds a lock. */
-  readonly #owner = randomUUID().replaceAll('-', '');
   readonly #fenceRetentionMs: number;
   readonly #ownsClient: boolean;
   #listener: GrantListener = () => {};
   #subscribed: Promise<unknown> | undefined;
+  #started = false;
 
   constructor(options: RedisBackendOptions) {
     this.#client = options.client;
     this.#keys = new KeySpace(options.keyPrefix);
+    this.inbox = this.#keys.inboxPrefix + randomUUID().replaceAll('-', '');
     this.#fenceRetentionMs = options.fenceRetentionMs ?? 3_600_000;
     this.#ownsClient = options.ownsClient ?? false;
     defineScripts(this.#client);
@@ -63,22 +64,22 @@ export class RedisBackend implements LockBackend {
     });
   }
 
-  /** The channel this process listens on. */
-  get inbox(): string {
-    return this.#keys.inboxPrefix + this.#owner;
-  }
+  /** This process's inbox: the channel on which Redis tells it that one of its tickets holds a lock. */
+  readonly inbox: string;
 
   /** Subscribes to this process's inbox. Resolves once grants can be received. */
   start(): Promise<unknown> {
-    this.#subscribed ??= this.#subscriber.subscribe(this.inbox);
+    this.#subscribed ??= this.#subscriber.subscribe(this.inbox).then(() => {
+      this.#started = true;
+    });
     return this.#subscribed;
   }
 
   async issue(conversationId: string, lifetimeMs: number): Promise<IssueResult> {
-    await this.start();
-    const { queue, tickets, fence } = this.#keys.conversation(conversationId);
-    const args = [lifetimeMs, this.#owner, this.#keys.inboxPrefix, conversationId, this.#fenceRetentionMs];
-    const [ticket, granted, expiresInMs, headExpiresInMs] = (await runScript(this.#client, 'issue', [queue, tickets, fence], args)) as number[];
+    if (!this.#started) await this.start();
+    const key = this.#keys.conversation(conversationId);
+    const args = [lifetimeMs, this.inbox, conversationId, this.#fenceRetentionMs];
+    const [ticket, granted, expiresInMs, headExpiresInMs] = (await runScript(this.#client, 'issue', key, args)) as number[];
     return { ticket: ticket!, granted: granted === 1, expiresInMs: expiresInMs!, headExpiresInMs: granted === 1 ? null : headExpiresInMs! };
   }
 
@@ -86,9 +87,9 @@ export class RedisBackend implements LockBackend {
     // Sent together: ioredis pipelines them (per node on Cluster), one round trip for the batch.
     return Promise.all(
       requests.map(async ({ conversationId, ticket, lifetimeMs }): Promise<TicketStatus> => {
-        const { queue, tickets } = this.#keys.conversation(conversationId);
-        const args = [String(ticket), lifetimeMs ?? '', this.#keys.inboxPrefix, conversationId];
-        const [state, expiresInMs, headExpiresInMs] = (await runScript(this.#client, 'refresh', [queue, tickets], args)) as number[];
+        const key = this.#keys.conversation(conversationId);
+        const args = [String(ticket), lifetimeMs ?? '', conversationId, this.#fenceRetentionMs];
+        const [state, expiresInMs, headExpiresInMs] = (await runScript(this.#client, 'refresh', key, args)) as number[];
         if (state === 1) return { state: 'head', expiresInMs: expiresInMs! };
         if (state === 2) return { state: 'waiting', expiresInMs: expiresInMs!, headExpiresInMs: headExpiresInMs! };
         return { state: 'gone' };
@@ -97,21 +98,21 @@ export class RedisBackend implements LockBackend {
   }
 
   async release(conversationId: string, ticket: number): Promise<void> {
-    const { queue, tickets } = this.#keys.conversation(conversationId);
-    await runScript(this.#client, 'release', [queue, tickets], [String(ticket), this.#keys.inboxPrefix, conversationId]);
+    const key = this.#keys.conversation(conversationId);
+    await runScript(this.#client, 'release', key, [String(ticket), conversationId]);
   }
 
   async inspect(conversationId: string): Promise<TicketInfo[]> {
-    const { queue, tickets } = this.#keys.conversation(conversationId);
-    const flat = (await runScript(this.#client, 'inspect', [queue, tickets], [this.#keys.inboxPrefix, conversationId])) as number[];
+    const key = this.#keys.conversation(conversationId);
+    const flat = (await runScript(this.#client, 'inspect', key, [conversationId])) as number[];
     const live: TicketInfo[] = [];
     for (let i = 0; i < flat.length; i += 2) live.push({ ticket: flat[i]!, expiresInMs: flat[i + 1]! });
     return live;
   }
 
   async delete(conversationId: string): Promise<boolean> {
-    const { queue, tickets } = this.#keys.conversation(conversationId);
-    return (await runScript(this.#client, 'delete', [queue, tickets], [])) === 1;
+    const key = this.#keys.conversation(conversationId);
+    return (await runScript(this.#client, 'delete', key, [this.#fenceRetentionMs])) === 1;
   }
 
   onGrant(listener: GrantListener): void {

@@ -2,17 +2,17 @@ import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
 /** Bumped whenever a script changes, so that processes of two versions never share a script name. */
-const VERSION = 1;
+const VERSION = 4;
 
 const common = readFileSync(new URL('./lua/common.lua', import.meta.url), 'utf8');
 
 /** Each operation, its script file, and how many of its arguments are keys. */
 const SCRIPTS = {
-  issue: 3,
-  refresh: 2,
-  release: 2,
-  inspect: 2,
-  delete: 2,
+  issue: 1,
+  refresh: 1,
+  release: 1,
+  inspect: 1,
+  delete: 1,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -31,8 +31,8 @@ export function defineScripts(client: Redis | Cluster): void {
   }
 }
 
-/** Runs a script registered by {@link defineScripts}: one EVALSHA, one round trip. */
-export function runScript(client: Redis | Cluster, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+/** Runs a script registered by {@link defineScripts} on a conversation's key: one EVALSHA, one round trip. */
+export function runScript(client: Redis | Cluster, name: ScriptName, key: string, args: readonly (string | number)[]): Promise<unknown> {
   const command = (client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[commandName(name)]!;
-  return command.call(client, ...keys, ...args);
+  return command.call(client, key, ...args);
 }

@@ -2,7 +2,7 @@ import { LockStore, LockstoreError, createLockStore } from '@lockstore/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeySpace, RedisBackend, createBackend, encodeConversationId } from '../src/index.js';
-import { keysOf } from './helpers.js';
+import { keysOf, keysWithTickets } from './helpers.js';
 import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 
 let server: RedisServer;
@@ -33,13 +33,10 @@ describe('keys', () => {
     expect(encodeConversationId('\ud800')).not.toBe(encodeConversationId('\udbff'));
   });
 
-  it('names keys as Rasa does, under the prefix, with one hash tag per conversation', () => {
-    expect(new KeySpace('chatbot42').conversation('c1')).toEqual({
-      queue: 'chatbot42:lock:{c1}:queue',
-      tickets: 'chatbot42:lock:{c1}:tickets',
-      fence: 'chatbot42:lock:{c1}:fence',
-    });
-    expect(new KeySpace(undefined).conversation('c1').queue).toBe('lock:{c1}:queue');
+  it('names keys as Rasa does, under the prefix, one hash-tagged key per conversation', () => {
+    expect(new KeySpace('chatbot42').conversation('c1')).toBe('chatbot42:lock:{c1}');
+    expect(new KeySpace(undefined).conversation('c1')).toBe('lock:{c1}');
+    expect(new KeySpace('chatbot42').conversation('u:7')).toBe('chatbot42:lock:{u%3a7}');
   });
 
   it('gives every awkward id keys of its own, all under the prefix and all with a TTL', async () => {
@@ -47,20 +44,19 @@ describe('keys', () => {
     const locks = [];
     for (const id of awkwardIds) locks.push(await s.lock(id, { timeoutMs: 0 }));
     const keys = await keysOf(admin, 'awkward');
-    expect(keys).toHaveLength(awkwardIds.length * 3);
+    expect(keys).toHaveLength(awkwardIds.length);
     for (const key of keys) {
       expect(key.startsWith('awkward:lock:{')).toBe(true);
       expect(await admin.pttl(key)).toBeGreaterThan(0);
     }
     for (const [i, id] of awkwardIds.entries()) expect((await s.inspect(id)).nowServing).toBe(locks[i]!.fence);
     for (const lock of locks) await lock.release();
-    const left = await keysOf(admin, 'awkward');
-    expect(left.every((key) => key.endsWith(':fence'))).toBe(true);
-    for (const key of left) expect(await admin.pttl(key)).toBeGreaterThan(0);
+    expect(await keysWithTickets(admin, 'awkward')).toEqual([]);
+    for (const key of await keysOf(admin, 'awkward')) expect(await admin.pttl(key)).toBeGreaterThan(0);
     await s.close();
   });
 
-  it('leaves nothing but expiring fence counters once every lock is released, and nothing at all later', async () => {
+  it('leaves nothing but the expiring last fence once every lock is released, and nothing at all later', async () => {
     const backend = new RedisBackend({
       client: new Redis({ host: '127.0.0.1', port: server.port }),
       keyPrefix: 'hygiene',
@@ -68,26 +64,38 @@ describe('keys', () => {
       fenceRetentionMs: 300,
     });
     await backend.start();
-    const s = new LockStore(backend);
+    // Keys live until their last ticket would have expired, plus a second: 1.2 s here.
+    const s = new LockStore(backend, { lifetimeMs: 200 });
     await Promise.all(Array.from({ length: 30 }, (_, i) => s.withLock(`c${i % 5}`, () => new Promise((r) => setTimeout(r, 2)))));
-    expect((await keysOf(admin, 'hygiene')).filter((key) => !key.endsWith(':fence'))).toEqual([]);
-    await new Promise((r) => setTimeout(r, 400));
+    expect(await keysWithTickets(admin, 'hygiene')).toEqual([]);
+    const left = await admin.hgetall('hygiene:lock:{c0}');
+    expect(Object.keys(left).sort()).toEqual(['head', 'last', 'tail', 'until']);
+    expect([left['head'], left['tail']]).toEqual(['6', '6']);
+    expect(left['last']).toMatch(/^\d+$/);
+    for (const key of await keysOf(admin, 'hygiene')) expect(await admin.pttl(key)).toBeLessThanOrEqual(1200);
+    await new Promise((r) => setTimeout(r, 1300));
     expect(await keysOf(admin, 'hygiene')).toEqual([]);
-    // Fences keep rising after the counter expired: they are seeded from Redis's clock.
+    // Fences keep rising after the last fence expired: they are seeded from Redis's clock.
     const before = await s.withLock('c0', (lock) => lock.fence);
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(await keysOf(admin, 'hygiene')).toEqual([]);
     expect(await s.withLock('c0', (lock) => lock.fence)).toBeGreaterThan(before);
     await s.close();
   });
 
   it('a crashed process leaves keys that expire by themselves', async () => {
-    const backend = new RedisBackend({ client: new Redis({ host: '127.0.0.1', port: server.port }), keyPrefix: 'crashed', ownsClient: true });
+    const backend = new RedisBackend({
+      client: new Redis({ host: '127.0.0.1', port: server.port }),
+      keyPrefix: 'crashed',
+      ownsClient: true,
+      fenceRetentionMs: 300,
+    });
     await backend.start();
     await backend.issue('c', 200);
     await backend.close();
-    expect((await keysOf(admin, 'crashed')).length).toBe(3);
+    expect(await keysWithTickets(admin, 'crashed')).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 1500));
-    expect((await keysOf(admin, 'crashed')).filter((key) => !key.endsWith(':fence'))).toEqual([]);
+    expect(await keysOf(admin, 'crashed')).toEqual([]);
   });
 });
 
@@ -97,8 +105,8 @@ describe('createLockStore({ type: "redis" })', () => {
     const lock = await s.lock('c1');
     const db3 = server.client();
     await db3.select(3);
-    expect(await db3.exists('chatbot42:lock:{c1}:queue')).toBe(1);
-    expect(await admin.exists('chatbot42:lock:{c1}:queue')).toBe(0);
+    expect(await db3.exists('chatbot42:lock:{c1}')).toBe(1);
+    expect(await admin.exists('chatbot42:lock:{c1}')).toBe(0);
     await lock.release();
     await s.close();
   });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 import { runTorture } from '@lockstore/testkit/torture';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { keysOf } from './helpers.js';
+import { keysWithTickets } from './helpers.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ it('three processes contending for four conversations keep mutual exclusion and 
     workMs: 10,
     faults: [],
     workerFaults: false,
-    leftovers: async () => (await keysOf(server.client(), 'processes')).filter((key) => !key.endsWith(':fence')).length,
+    leftovers: async () => (await keysWithTickets(server.client(), 'processes')).length,
   });
   expect(report.verdict.sections).toBeGreaterThan(100);
   expect(report.verdict).toMatchObject({ overlaps: 0, fencedOverlaps: 0, outOfOrder: 0, missing: 0, duplicated: 0, lostLeases: 0 });

@@ -31,6 +31,15 @@ describe('the torture checker', () => {
     expect(unfenced.unfencedOverlaps).toBe(1);
   });
 
+  it('allows an overlap across a loss of the store data only when the fence orders the holders', () => {
+    const restart: FaultRecord = { kind: 'restart', at: 3, until: 4 };
+    const lines = log([['a', 0, 'c', 1, 0, 10], ['b', 0, 'c', 2, 5, 20]]);
+    expect(checkRun(lines, [restart], everyone, 100, new Set(['restart']))).toMatchObject({ overlaps: 0, dataLossOverlaps: 1 });
+    expect(checkRun(lines, [restart], everyone, 100, new Set())).toMatchObject({ overlaps: 1, dataLossOverlaps: 0 });
+    const late: FaultRecord = { kind: 'restart', at: 6, until: 7 };
+    expect(checkRun(lines, [late], everyone, 100, new Set(['restart']))).toMatchObject({ overlaps: 1 });
+  });
+
   it('counts tickets served out of FIFO order', () => {
     expect(checkRun(log([['a', 0, 'c', 2, 0, 10], ['b', 0, 'c', 1, 10, 20]]), [], everyone, 100).outOfOrder).toBe(1);
   });

@@ -1,12 +1,16 @@
 -- Shared by every lockstore script (prepended to each one when it is registered).
 --
--- A conversation's queue is two keys with one hash tag, so that a script can touch both on Cluster:
---   queue   LIST of ticket fences, oldest first. Removing a ticket from the middle only deletes its
---           hash field; its list entry is dropped when it reaches the front. Every operation is so
---           O(1) amortized, whatever the queue length.
---   tickets HASH fence -> "<expiry ms> <owner>", expiry on Redis's clock, owner = the process inbox
---           that is told when the ticket becomes the head.
--- Invariant after every script: the first list entry is the live head, or the list is empty.
+-- A conversation is ONE hash, so that a lock cycle creates no key and sets no expiry once the
+-- conversation has been seen (creating keys with a TTL is what costs most inside a script):
+--   last        the last fence issued; kept after the queue empties, so fences keep rising
+--   head, tail  queue positions: entries head .. tail-1 are the queue, oldest first
+--   until       until when the key is kept (its expiry, ms on Redis's clock)
+--   q<pos>      "<fence> <expiry ms> <inbox>" of the ticket at that position; expiry is on Redis's
+--               clock, inbox is the channel of the process told when the ticket becomes the head
+--   s<fence>    the position of a ticket, to find it by fence
+-- A ticket removed from the middle loses its fields at once; its position is skipped when it
+-- reaches the front. Every operation is so O(1) amortized, whatever the queue length.
+-- Invariant after every script: the entry at `head` is the live head, or the queue is empty.
 
 -- Redis's clock, never a client's: milliseconds, and microseconds (for fences).
 local function clock()
@@ -15,61 +19,71 @@ local function clock()
   return seconds * 1000 + math.floor(micros / 1000), seconds * 1000000 + micros
 end
 
+-- "<fence> <expiry> <inbox>" -> fence (string), expiry (number), inbox
 local function parse(value)
-  local space = string.find(value, ' ', 1, true)
-  return tonumber(string.sub(value, 1, space - 1)), string.sub(value, space + 1)
+  local first = string.find(value, ' ', 1, true)
+  local second = string.find(value, ' ', first + 1, true)
+  return string.sub(value, 1, first - 1), tonumber(string.sub(value, first + 1, second - 1)), string.sub(value, second + 1)
 end
 
--- Pops released and expired tickets off the front. Returns the live head's fence, expiry and owner
--- (nil when the queue is empty), and how many entries were popped.
-local function front(queue, tickets, now)
+local function entry(fence, expires, inbox)
+  return fence .. ' ' .. string.format('%.0f', expires) .. ' ' .. inbox
+end
+
+-- Reads, in one call, what every script needs first: the queue positions, the last fence, until when
+-- (ms on Redis's clock) the key is kept, and the position of ticket `fence` (when given).
+local function load(key, fence)
+  local v = redis.call('HMGET', key, 'head', 'tail', 'last', 'until', 's' .. (fence or ''))
+  return {
+    head = tonumber(v[1] or '0'),
+    tail = tonumber(v[2] or '0'),
+    last = v[3],
+    keep = tonumber(v[4] or '0'),
+    position = tonumber(v[5]),
+  }
+end
+
+-- Pops released and expired tickets off the front of a loaded queue (moving state.head). Returns the
+-- live head's fence, expiry and owner (nil when the queue is empty) and how many entries were popped.
+local function front(key, state, now)
   local popped = 0
-  while true do
-    local head = redis.call('LINDEX', queue, 0)
-    if not head then
-      return nil, nil, nil, popped
-    end
-    local value = redis.call('HGET', tickets, head)
+  while state.head < state.tail do
+    local value = redis.call('HGET', key, 'q' .. state.head)
     if value then
-      local expires, owner = parse(value)
+      local fence, expires, owner = parse(value)
       if expires > now then
-        return head, expires, owner, popped
+        if popped > 0 then
+          redis.call('HSET', key, 'head', state.head)
+        end
+        return fence, expires, owner, popped
       end
-      redis.call('HDEL', tickets, head)
+      redis.call('HDEL', key, 'q' .. state.head, 's' .. fence)
     end
-    redis.call('LPOP', queue)
+    state.head = state.head + 1
     popped = popped + 1
   end
+  if popped > 0 then
+    redis.call('HSET', key, 'head', state.head)
+  end
+  return nil, nil, nil, popped
 end
 
--- Tells the owner's process that `fence` now holds the lock of `conversation`.
-local function announce(inbox_prefix, owner, fence, conversation)
-  redis.call('PUBLISH', inbox_prefix .. owner, fence .. ':' .. conversation)
-end
-
--- After front() popped something, the head is new and nobody has told its owner yet.
-local function announce_new_head(popped, head, owner, inbox_prefix, conversation)
-  if popped > 0 and head then
-    announce(inbox_prefix, owner, head, conversation)
+-- After front() popped something, the head is new and nobody has told its process yet: tell it that
+-- `fence` now holds the lock of `conversation`.
+local function announce_new_head(popped, fence, inbox, conversation)
+  if popped > 0 and fence then
+    redis.call('PUBLISH', inbox, fence .. ':' .. conversation)
   end
 end
 
--- An empty queue leaves no key behind.
-local function drop_if_empty(queue, tickets)
-  if redis.call('LLEN', queue) == 0 then
-    redis.call('DEL', queue, tickets)
-    return true
-  end
-  return false
-end
-
--- Keeps both keys alive at least until `expires` (plus a second), so that a crashed process leaves
--- nothing behind for ever, and a live ticket never loses its queue.
-local function keep_until(queue, tickets, expires, now)
-  local ttl = expires - now + 1000
-  for _, key in ipairs({ queue, tickets }) do
-    if redis.call('PTTL', key) < ttl then
-      redis.call('PEXPIRE', key, ttl)
-    end
+-- Keeps the hash alive until every ticket in it expired (plus a second), and for at least half the
+-- fence retention after its last use: a crashed process leaves nothing behind for ever, a live ticket
+-- never loses its queue. The expiry is only rewritten when it falls short, and the field `until`
+-- remembers it, so that checking costs no call of its own.
+local function keep_until(key, state, expires, now, retention)
+  if state.keep < expires + 1000 or state.keep < now + retention / 2 then
+    state.keep = math.max(expires + 1000, now + retention)
+    redis.call('HSET', key, 'until', string.format('%.0f', state.keep))
+    redis.call('PEXPIRE', key, state.keep - now)
   end
 end

@@ -1,5 +1,16 @@
--- delete: removes a conversation's queue whatever it holds; the fence counter stays, so fences keep
--- rising. Holders and waiters learn it when they next renew.
--- KEYS[1] queue list, KEYS[2] tickets hash
--- Reply: 1 when there was a queue, else 0
-return math.min(1, redis.call('DEL', KEYS[1], KEYS[2]))
+-- delete: removes a conversation's queue whatever it holds, keeping the last fence so that fences
+-- keep rising. Holders and waiters learn it when they next renew.
+-- KEYS[1] the conversation's hash
+-- ARGV[1] fence retention ms
+-- Reply: 1 when there was a ticket in the queue, else 0
+local key = KEYS[1]
+local state = load(key)
+redis.call('DEL', key)
+if state.last then
+  redis.call('HSET', key, 'last', state.last, 'head', state.tail, 'tail', state.tail)
+  redis.call('PEXPIRE', key, ARGV[1])
+end
+if state.head < state.tail then
+  return 1
+end
+return 0

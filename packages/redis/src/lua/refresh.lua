@@ -1,29 +1,30 @@
 -- refresh: reports a ticket's state, extending its expiry first when asked (renewal).
--- KEYS[1] queue list, KEYS[2] tickets hash
--- ARGV[1] fence, ARGV[2] new lifetime ms or '' to only read, ARGV[3] inbox channel prefix,
--- ARGV[4] conversation id
+-- KEYS[1] the conversation's hash
+-- ARGV[1] fence, ARGV[2] new lifetime ms or '' to only read, ARGV[3] conversation id,
+-- ARGV[4] fence retention ms
 -- Reply: { 0 } gone | { 1, expires in ms } head | { 2, expires in ms, head expires in ms } waiting
-local queue, tickets = KEYS[1], KEYS[2]
-local fence, inbox_prefix, conversation = ARGV[1], ARGV[3], ARGV[4]
+local key = KEYS[1]
+local fence, conversation = ARGV[1], ARGV[3]
 local now = clock()
 
-local head, head_expires, head_owner, popped = front(queue, tickets, now)
-announce_new_head(popped, head, head_owner, inbox_prefix, conversation)
+local state = load(key, fence)
+local head, head_expires, head_inbox, popped = front(key, state, now)
+announce_new_head(popped, head, head_inbox, conversation)
 
-local value = redis.call('HGET', tickets, fence)
+local value = state.position and redis.call('HGET', key, 'q' .. state.position)
 if not value then
   return { 0 }
 end
-local expires, owner = parse(value)
+local _, expires, inbox = parse(value)
 if expires <= now then
   -- An expired ticket behind the head: its owner has noticed, so drop it now.
-  redis.call('HDEL', tickets, fence)
+  redis.call('HDEL', key, 'q' .. state.position, 's' .. fence)
   return { 0 }
 end
 if ARGV[2] ~= '' then
   expires = now + tonumber(ARGV[2])
-  redis.call('HSET', tickets, fence, expires .. ' ' .. owner)
-  keep_until(queue, tickets, expires, now)
+  redis.call('HSET', key, 'q' .. state.position, entry(fence, expires, inbox))
+  keep_until(key, state, expires, now, tonumber(ARGV[4]))
 end
 if head == fence then
   return { 1, expires - now }

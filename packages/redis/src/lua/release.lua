@@ -1,19 +1,31 @@
 -- release: removes a ticket wherever it is; when it held the lock, grants the lock to the next live
 -- ticket and pushes the grant to that ticket's process in the same step (hand-off in one round trip).
--- KEYS[1] queue list, KEYS[2] tickets hash
--- ARGV[1] fence, ARGV[2] inbox channel prefix, ARGV[3] conversation id
+-- KEYS[1] the conversation's hash
+-- ARGV[1] fence, ARGV[2] conversation id
 -- Reply: 1 when the ticket was in the queue, 0 when it was already gone
-local queue, tickets = KEYS[1], KEYS[2]
-local fence, inbox_prefix, conversation = ARGV[1], ARGV[2], ARGV[3]
-local now = clock()
+local key = KEYS[1]
+local fence, conversation = ARGV[1], ARGV[2]
 
-local head, _, head_owner, popped = front(queue, tickets, now)
-local removed = redis.call('HDEL', tickets, fence)
-if removed == 1 and head == fence then
-  redis.call('LPOP', queue)
-  head, _, head_owner, popped = front(queue, tickets, now)
-  popped = popped + 1
+local state = load(key, fence)
+if not state.position then
+  return 0
 end
-announce_new_head(popped, head, head_owner, inbox_prefix, conversation)
-drop_if_empty(queue, tickets)
-return removed
+redis.call('HDEL', key, 'q' .. state.position, 's' .. fence)
+local popped = 0
+if state.position == state.head then
+  -- The holder left: move past it. When nobody waits, that is all, and needs no clock.
+  state.head = state.head + 1
+  popped = 1
+  if state.head == state.tail then
+    redis.call('HSET', key, 'head', state.head)
+    return 1
+  end
+end
+-- Someone may hold the lock now: the next live ticket (found past released and expired ones), whose
+-- process is told. A waiter leaving from the middle changes nothing unless the head had expired.
+local head, _, head_inbox, more = front(key, state, clock())
+if popped == 1 and more == 0 then
+  redis.call('HSET', key, 'head', state.head)
+end
+announce_new_head(popped + more, head, head_inbox, conversation)
+return 1

@@ -35,6 +35,11 @@ export interface Verdict {
   readonly fencedOverlaps: number;
   /** Overlaps after a lease loss where the fences do not order the holders. */
   readonly unfencedOverlaps: number;
+  /**
+   * Overlaps where the store lost its data (a `dataLoss` fault) while the earlier holder ran, and the
+   * fence orders the holders: the earlier one had not been told yet. Allowed, as documented.
+   */
+  readonly dataLossOverlaps: number;
   /** Consecutive sections of a conversation whose fences went down: not FIFO. */
   readonly outOfOrder: number;
   /** Messages of surviving workers handled zero times, or more than once, to completion. */
@@ -75,7 +80,14 @@ export function sectionsOf(lines: readonly LogLine[], faults: readonly FaultReco
  * then ordered by fence), FIFO (fences rise in the order sections start), exactly-once for the
  * messages of surviving workers, and how fast service came back after each fault.
  */
-export function checkRun(lines: readonly LogLine[], faults: readonly FaultRecord[], survivors: ReadonlySet<string>, lifetimeMs: number): Verdict {
+export function checkRun(
+  lines: readonly LogLine[],
+  faults: readonly FaultRecord[],
+  survivors: ReadonlySet<string>,
+  lifetimeMs: number,
+  dataLossKinds: ReadonlySet<string> = new Set(),
+): Verdict {
+  const dataLosses = faults.filter((f) => dataLossKinds.has(f.kind)).map((f) => f.at);
   const sections = sectionsOf(lines, faults);
   const byConversation = new Map<string, Section[]>();
   for (const s of sections) byConversation.set(s.conversation, [...(byConversation.get(s.conversation) ?? []), s]);
@@ -83,6 +95,7 @@ export function checkRun(lines: readonly LogLine[], faults: readonly FaultRecord
   let overlaps = 0;
   let fencedOverlaps = 0;
   let unfencedOverlaps = 0;
+  let dataLossOverlaps = 0;
   let outOfOrder = 0;
   for (const list of byConversation.values()) {
     list.sort((a, b) => a.start - b.start);
@@ -90,9 +103,12 @@ export function checkRun(lines: readonly LogLine[], faults: readonly FaultRecord
     for (const [i, s] of list.entries()) {
       if (i > 0 && s.fence < list[i - 1]!.fence) outOfOrder++;
       if (latest !== undefined && s.start < latest.end) {
-        if (!latest.lost) overlaps++;
-        else if (latest.fence < s.fence) fencedOverlaps++;
-        else unfencedOverlaps++;
+        const earlier = latest;
+        const lostData = dataLosses.some((at) => at >= earlier.start && at <= s.start);
+        if (earlier.fence > s.fence) unfencedOverlaps++;
+        else if (earlier.lost) fencedOverlaps++;
+        else if (lostData) dataLossOverlaps++;
+        else overlaps++;
       }
       if (latest === undefined || s.end > latest.end) latest = s;
     }
@@ -127,6 +143,7 @@ export function checkRun(lines: readonly LogLine[], faults: readonly FaultRecord
     overlaps,
     fencedOverlaps,
     unfencedOverlaps,
+    dataLossOverlaps,
     outOfOrder,
     missing,
     duplicated,

@@ -34,6 +34,8 @@ export interface TortureOptions {
   readonly faults?: readonly string[];
   /** Faults of the backend itself (drop connections, stall, restart), by name; each resolves when over. */
   readonly backendFaults?: Readonly<Record<string, () => Promise<void>>>;
+  /** Which of `backendFaults` lose the store's data (a restart without persistence). */
+  readonly dataLossFaults?: readonly string[];
   /** Whether workers overrun their lifetime, time out, get aborted, and run with skewed clocks. @default true */
   readonly workerFaults?: boolean;
   /** Counts what the backend still stores once everything drained. */
@@ -156,7 +158,7 @@ export async function runTorture(options: TortureOptions): Promise<TortureReport
 
   const lines = readdirSync(dir).flatMap((file) => parseLog(join(dir, file)));
   rmSync(dir, { recursive: true, force: true });
-  const verdict = checkRun(lines, records, new Set(survivors.map((w) => w.id)), lifetimeMs);
+  const verdict = checkRun(lines, records, new Set(survivors.map((w) => w.id)), lifetimeMs, new Set(options.dataLossFaults ?? []));
   const faults: Record<string, number> = {};
   for (const record of records) faults[record.kind] = (faults[record.kind] ?? 0) + 1;
   const violations =
@@ -213,6 +215,7 @@ export function formatReport(report: TortureReport): string {
     ...Object.entries(v.retries).map(([code, n]): [string, number] => [`acquire ended with ${code} (retried)`, n]),
     ['signalled lease losses', v.lostLeases],
     ['overlaps after a signalled loss, ordered by fence', v.fencedOverlaps],
+    ['overlaps across a loss of the store’s data, ordered by fence', v.dataLossOverlaps],
     ['VIOLATION overlapping critical sections', v.overlaps],
     ['VIOLATION overlaps the fence does not order', v.unfencedOverlaps],
     ['VIOLATION tickets served out of FIFO order', v.outOfOrder],

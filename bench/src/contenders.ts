@@ -1,0 +1,155 @@
+// Every contender behind one interface: take a lock on a key, get back its release.
+import { LockStore } from '@lockstore/core';
+import { createMemoryLockStore } from '@lockstore/memory';
+import { RedisBackend } from '@lockstore/redis';
+import { Mutex as AsyncMutex } from 'async-mutex';
+import { Redis } from 'ioredis';
+import { Mutex as SemaphoreMutex } from 'redis-semaphore';
+import Redlock from 'redlock';
+import { RasaLockStore } from './rasa.js';
+
+export type Release = () => Promise<void>;
+
+export interface Locker {
+  lock(key: string): Promise<Release>;
+  close(): Promise<void>;
+}
+
+export interface Contender {
+  readonly name: string;
+  readonly where: 'redis' | 'memory';
+  /** Whether it is slow to hand off (polls), so scenarios run fewer rounds of it. */
+  readonly polls: boolean;
+  create(port: number): Promise<Locker>;
+}
+
+function client(port: number): Redis {
+  const redis = new Redis({ host: '127.0.0.1', port, enableAutoPipelining: true });
+  redis.on('error', () => {});
+  return redis;
+}
+
+export const lockstoreRedis: Contender = {
+  name: 'lockstore redis',
+  where: 'redis',
+  polls: false,
+  async create(port) {
+    const backend = new RedisBackend({ client: client(port), keyPrefix: 'bench', ownsClient: true });
+    await backend.start();
+    const store = new LockStore(backend);
+    return {
+      lock: async (key) => {
+        const lock = await store.lock(key);
+        return () => lock.release();
+      },
+      close: () => store.close(),
+    };
+  },
+};
+
+export const rasa: Contender = {
+  name: "Rasa's algorithm",
+  where: 'redis',
+  polls: true,
+  create(port) {
+    const redis = client(port);
+    const store = new RasaLockStore(redis, 'rasabench');
+    return Promise.resolve({ lock: (key) => store.lock(key), close: async () => void (await redis.quit()) });
+  },
+};
+
+export const redisSemaphore: Contender = {
+  name: 'redis-semaphore Mutex',
+  where: 'redis',
+  polls: true,
+  create(port) {
+    const redis = client(port);
+    return Promise.resolve({
+      async lock(key) {
+        // Its defaults: 10 s lease refreshed every 8 s, polling every 10 ms, giving up after 10 s.
+        for (;;) {
+          const mutex = new SemaphoreMutex(redis, `semaphorebench:${key}`);
+          try {
+            await mutex.acquire();
+            return () => mutex.release();
+          } catch {
+            // Gave up waiting: a caller that must process the message tries again.
+          }
+        }
+      },
+      close: async () => void (await redis.quit()),
+    });
+  },
+};
+
+export const redlock: Contender = {
+  name: 'redlock',
+  where: 'redis',
+  polls: true,
+  create(port) {
+    const redis = client(port);
+    const redlockClient = new Redlock([redis]);
+    redlockClient.on('error', () => {});
+    return Promise.resolve({
+      async lock(key) {
+        // Its defaults: 10 retries 200 ± 100 ms apart, then an error; a caller retries.
+        for (;;) {
+          try {
+            const lock = await redlockClient.acquire([`redlockbench:${key}`], 10_000);
+            return async () => void (await lock.release());
+          } catch {
+            // Gave up after its retries.
+          }
+        }
+      },
+      close: async () => void (await redis.quit()),
+    });
+  },
+};
+
+export const lockstoreMemory: Contender = {
+  name: 'lockstore memory',
+  where: 'memory',
+  polls: false,
+  create() {
+    const store = createMemoryLockStore();
+    return Promise.resolve({
+      lock: async (key) => {
+        const lock = await store.lock(key);
+        return () => lock.release();
+      },
+      close: () => store.close(),
+    });
+  },
+};
+
+export const asyncMutexMap: Contender = {
+  name: 'async-mutex Map',
+  where: 'memory',
+  polls: false,
+  create() {
+    // The usual keyed pattern: one Mutex per key, made on demand, dropped when idle.
+    const mutexes = new Map<string, AsyncMutex>();
+    return Promise.resolve({
+      async lock(key) {
+        const mutex = mutexes.get(key) ?? new AsyncMutex();
+        mutexes.set(key, mutex);
+        const release = await mutex.acquire();
+        return () => {
+          release();
+          if (!mutex.isLocked()) mutexes.delete(key);
+          return Promise.resolve();
+        };
+      },
+      close: () => Promise.resolve(),
+    });
+  },
+};
+
+export const contenders: readonly Contender[] = [lockstoreRedis, redisSemaphore, redlock, rasa, lockstoreMemory, asyncMutexMap];
+
+export function contenderNamed(name: string): Contender {
+  const found = contenders.find((c) => c.name === name);
+  if (found === undefined) throw new Error(`no contender named ${name}`);
+  return found;
+}

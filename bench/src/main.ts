@@ -1,0 +1,226 @@
+// pnpm bench [--quick]: every contender on one redis-server, in one run; writes results/report.md and
+// results/chart.svg.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { startRedis } from '@lockstore/redis-servers';
+import { type Contender, asyncMutexMap, contenders, lockstoreMemory, lockstoreRedis, rasa, redisSemaphore } from './contenders.js';
+import {
+  ceiling,
+  commandsPerCycle,
+  fifo,
+  handOff,
+  heapAfterConversations,
+  heapPerWaiter,
+  queueScaling,
+  redisMemoryPerWaiter,
+  throughputOf,
+  uncontended,
+} from './measure.js';
+import { barChart } from './svg.js';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'results' } } });
+const quick = args.quick;
+const log = (line: string) => console.log(line);
+
+const server = await startRedis();
+const port = server.port;
+const redisVersion = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
+log(`lockstore bench${quick ? ' (quick)' : ''}: redis-server on port ${port}`);
+
+const limit = await ceiling(port, quick);
+log(`  ceiling: PING ${limit.pingPerSecond.toFixed(0)}/s, EVALSHA ${limit.evalshaPerSecond.toFixed(0)}/s, round trip ${(limit.pingRttMs * 1000).toFixed(0)} µs`);
+
+const redisContenders = contenders.filter((c) => c.where === 'redis');
+
+const cycle = new Map<string, { p50: number; p99: number; commands: number | undefined }>();
+for (const c of contenders) {
+  const latency = await uncontended(c, port, quick);
+  const commands = c.where === 'redis' ? await commandsPerCycle(c, port) : undefined;
+  cycle.set(c.name, { ...latency, commands });
+  log(`  uncontended ${c.name}: p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms, ${commands ?? 0} commands`);
+}
+
+const handoffs = new Map<string, { p50: number; p99: number; notFifo: number; rounds: number }>();
+for (const c of contenders) {
+  const times = c.where === 'redis' ? await handOff(c, port, quick) : { p50: Number.NaN, p99: Number.NaN };
+  const order = c.where === 'redis' ? await fifo(c, port, quick) : { rounds: 0, notFifo: 0 };
+  handoffs.set(c.name, { ...times, ...order });
+  if (c.where === 'redis') log(`  hand-off ${c.name}: p50 ${times.p50.toFixed(2)} ms, p99 ${times.p99.toFixed(2)} ms, not FIFO ${order.notFifo}/${order.rounds}`);
+}
+
+const keyCounts = [1, 100, 1000, 10_000];
+const rates = new Map<string, number>();
+const overlaps = new Map<string, number>();
+const rateKey = (c: Contender, keys: number, processes: number) => `${c.name}|${keys}|${processes}`;
+for (const c of contenders) {
+  for (const keys of keyCounts) {
+    for (const processes of c.where === 'redis' ? [1, 4] : [1]) {
+      const { rate, overlaps: seen } = await throughputOf(c, port, keys, processes, quick);
+      rates.set(rateKey(c, keys, processes), rate);
+      overlaps.set(c.name, (overlaps.get(c.name) ?? 0) + seen);
+      log(`  throughput ${c.name}, ${keys} keys, ${processes} process(es): ${rate.toFixed(0)} cycles/s, ${seen} overlaps`);
+    }
+  }
+}
+
+const scaling = new Map<string, Awaited<ReturnType<typeof queueScaling>>>();
+for (const where of ['redis', 'memory'] as const) {
+  for (const waiters of [1, 1000, 10_000]) {
+    const result = await queueScaling(where, port, waiters);
+    scaling.set(`${where}|${waiters}`, result);
+    log(`  queue scaling ${where}, ${waiters} waiters: ${(result.msPerGrant * 1000).toFixed(1)} µs per grant`);
+  }
+}
+
+const memory = {
+  lockstoreHeap: await heapPerWaiter('lockstore', 100_000),
+  asyncMutexHeap: await heapPerWaiter('async-mutex', 100_000),
+  redis: await redisMemoryPerWaiter(port, 10_000),
+  lockstoreAfter: await heapAfterConversations('lockstore', 1_000_000),
+  asyncMutexAfter: await heapAfterConversations('async-mutex', 1_000_000),
+};
+log(`  memory: ${memory.lockstoreHeap.toFixed(0)} B heap per waiting ticket, ${memory.redis.redisBytes.toFixed(0)} B Redis per waiting ticket`);
+await server.stop();
+
+// ---- the report ----
+const ms = (v: number) => (Number.isNaN(v) ? '—' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0));
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+const rate = (c: Contender, keys: number, processes: number) => rates.get(rateKey(c, keys, processes)) ?? Number.NaN;
+
+const goals: [string, boolean, string][] = [];
+const goal = (name: string, met: boolean, detail: string) => goals.push([name, met, detail]);
+const ours = cycle.get(lockstoreRedis.name)!;
+const semaphore = cycle.get(redisSemaphore.name)!;
+goal('Uncontended Redis cycle: 2 commands (Rasa: 7)', ours.commands === 2, `${ours.commands} commands; Rasa's port ${cycle.get(rasa.name)!.commands}`);
+goal(
+  'Uncontended latency within 1.2× of redis-semaphore',
+  ours.p50 <= semaphore.p50 * 1.2,
+  `p50 ${ms(ours.p50)} ms vs ${ms(semaphore.p50)} ms: ${(ours.p50 / semaphore.p50).toFixed(2)}×`,
+);
+const ourHandOff = handoffs.get(lockstoreRedis.name)!;
+goal(
+  'Hand-off p50 within 1.5× of one Redis round trip (after the same 20 ms of quiet)',
+  ourHandOff.p50 <= limit.idleRttMs * 1.5,
+  `${ms(ourHandOff.p50)} ms vs ${ms(limit.idleRttMs)} ms: ${(ourHandOff.p50 / limit.idleRttMs).toFixed(2)}× ` +
+    `(${(ourHandOff.p50 / limit.pingRttMs).toFixed(1)}× a back-to-back PING)`,
+);
+const independent = Math.min(...[100, 1000, 10_000].map((k) => rate(lockstoreRedis, k, 1) / rate(redisSemaphore, k, 1)));
+goal('Throughput on independent conversations at least redis-semaphore’s', independent >= 1, `worst ratio over 100–10,000 keys, 1 process: ${independent.toFixed(2)}×`);
+const ceilingCycles = limit.evalshaPerSecond / 2;
+goal(
+  'Throughput with 1,000 conversations in one process at least half the Redis ceiling (EVALSHA rate ÷ 2)',
+  rate(lockstoreRedis, 1000, 1) >= ceilingCycles / 2,
+  `${int(rate(lockstoreRedis, 1000, 1))} cycles/s vs ceiling ${int(ceilingCycles)}: ${(rate(lockstoreRedis, 1000, 1) / ceilingCycles).toFixed(2)} of it`,
+);
+const grantRatio = scaling.get('redis|10000')!.msPerGrant / scaling.get('redis|1')!.msPerGrant;
+goal('Cost per grant with 10,000 waiters within 1.5× of the cost with 1', grantRatio <= 1.5, `${grantRatio.toFixed(2)}× (Redis store)`);
+const memoryRatio = Math.min(...keyCounts.map((k) => rate(lockstoreMemory, k, 1) / rate(asyncMutexMap, k, 1)));
+goal('Memory store: at least half of async-mutex’s throughput', memoryRatio >= 0.5, `worst ratio over 1–10,000 keys: ${memoryRatio.toFixed(2)}×`);
+goal(
+  'Memory store: heap back to baseline after 1,000,000 conversations',
+  memory.lockstoreAfter.bytes < 1_000_000,
+  `${(memory.lockstoreAfter.bytes / 1024).toFixed(0)} KiB above baseline`,
+);
+
+const lines: string[] = [];
+const table = (header: string[], rows: (string | number)[][]) => {
+  lines.push(`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  lines.push('');
+};
+lines.push(
+  '# lockstore benchmarks',
+  '',
+  `Run ${new Date().toISOString()}${quick ? ' in quick mode' : ''} on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+    `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${redisVersion.split(' sha')[0]}, one redis-server on loopback shared by every contender.`,
+  '',
+  '## Goals',
+  '',
+);
+table(['goal', 'met', 'measured'], goals.map(([name, met, detail]) => [name, met ? 'yes' : '**no**', detail]));
+lines.push('## The limit', '');
+table(
+  ['', 'value'],
+  [
+    ['PING (redis-benchmark, 50 clients)', `${int(limit.pingPerSecond)}/s`],
+    ['EVALSHA of `return 1` (redis-benchmark, 50 clients)', `${int(limit.evalshaPerSecond)}/s`],
+    ['one PING round trip, back to back, p50', `${ms(limit.pingRttMs)} ms`],
+    ['one PING round trip after 20 ms of quiet (as before each hand-off), p50', `${ms(limit.idleRttMs)} ms`],
+    ['one EVALSHA round trip, p50', `${ms(limit.evalshaRttMs)} ms`],
+  ],
+);
+lines.push('## Uncontended lock + release', '');
+table(
+  ['contender', 'p50 ms', 'p99 ms', 'Redis commands per cycle'],
+  contenders.map((c) => [c.name, ms(cycle.get(c.name)!.p50), ms(cycle.get(c.name)!.p99), cycle.get(c.name)!.commands ?? '—']),
+);
+lines.push('## Hand-off between processes', '', 'From a release on one process to the next holder starting on another; and how often four waiters, enqueued 15 ms apart from two processes, were not served in that order.', '');
+table(
+  ['contender', 'p50 ms', 'p99 ms', 'not FIFO'],
+  redisContenders.map((c) => {
+    const h = handoffs.get(c.name)!;
+    return [c.name, ms(h.p50), ms(h.p99), `${h.notFifo} of ${h.rounds} rounds`];
+  }),
+);
+lines.push(
+  '## Throughput (lock cycles per second, 64 in flight per process)',
+  '',
+  'The last column counts the times a process saw one key held twice at once during these runs: a broken lock (overlaps between processes are not seen here).',
+  '',
+);
+table(
+  ['contender', ...keyCounts.flatMap((k) => [`${int(k)} keys, 1 proc`, `${int(k)} keys, 4 procs`]), 'overlaps seen'],
+  contenders.map((c) => [
+    c.name,
+    ...keyCounts.flatMap((k) => [int(rate(c, k, 1)), c.where === 'redis' ? int(rate(c, k, 4)) : '—']),
+    overlaps.get(c.name) ?? 0,
+  ]),
+);
+lines.push('## Queue length', '', 'One conversation with N waiting tickets; the lock passes down the queue, each holder releasing at once.', '');
+table(
+  ['store', ...[1, 1000, 10_000].map((n) => `${int(n)} waiters: µs per grant`), 'Redis µs per script call (1 / 10,000)'],
+  (['redis', 'memory'] as const).map((where) => [
+    where === 'redis' ? lockstoreRedis.name : lockstoreMemory.name,
+    ...[1, 1000, 10_000].map((n) => (scaling.get(`${where}|${n}`)!.msPerGrant * 1000).toFixed(1)),
+    where === 'redis' ? `${scaling.get('redis|1')!.serverUsecPerCall.toFixed(2)} / ${scaling.get('redis|10000')!.serverUsecPerCall.toFixed(2)}` : '—',
+  ]),
+);
+lines.push('## Memory', '');
+table(
+  ['', 'value'],
+  [
+    ['lockstore memory: heap per waiting ticket (100,000 waiting)', `${int(memory.lockstoreHeap)} B`],
+    ['async-mutex: heap per waiting acquire (100,000 waiting)', `${int(memory.asyncMutexHeap)} B`],
+    ['lockstore redis: Redis memory per waiting ticket (10,000 waiting)', `${int(memory.redis.redisBytes)} B`],
+    ['lockstore redis: client heap per waiting ticket', `${int(memory.redis.heapBytes)} B`],
+    ['lockstore memory: heap above baseline after 1,000,000 conversations', `${int(memory.lockstoreAfter.bytes / 1024)} KiB`],
+    ['async-mutex Map: heap above baseline after 1,000,000 conversations', `${int(memory.asyncMutexAfter.bytes / 1024)} KiB`],
+  ],
+);
+lines.push(
+  '## Notes',
+  '',
+  "- Rasa's algorithm is a faithful port of its RedisLockStore (JSON ticket list with GET/SET, 1 s polling), run for comparison only.",
+  '- redis-semaphore and redlock run with their defaults; when they give up waiting, the caller retries, as a message handler must.',
+  '- The memory contenders run in one process: they have no hand-off between processes.',
+  "- Rasa's figures with few keys include its races: concurrent issues read the same list and run together (its weakness W1), which inflates its throughput.",
+  '- Every Redis contender uses the same ioredis client options (auto-pipelining on).',
+  '',
+  '![chart](chart.svg)',
+  '',
+);
+
+mkdirSync(args.out, { recursive: true });
+writeFileSync(`${args.out}/report.md`, lines.join('\n'));
+writeFileSync(
+  `${args.out}/chart.svg`,
+  barChart('Hand-off p50 between processes (ms, log scale) and throughput with 1,000 conversations (cycles/s, log scale)', [
+    { label: 'hand-off p50 (ms)', values: redisContenders.map((c) => ({ name: c.name, value: handoffs.get(c.name)!.p50 })) },
+    { label: 'cycles/s, 1,000 keys, 1 process', values: contenders.map((c) => ({ name: c.name, value: rate(c, 1000, 1) })) },
+  ]),
+);
+log(`\n${goals.map(([name, met, detail]) => `${met ? 'met    ' : 'NOT MET'} ${name}: ${detail}`).join('\n')}`);
+log(`\nwrote ${args.out}/report.md and ${args.out}/chart.svg`);
+process.exit(0);

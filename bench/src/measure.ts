@@ -1,0 +1,315 @@
+// The measurements, one function each. Every contender runs against the same redis-server, in the
+// same run, on the same machine.
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { LockStore } from '@lockstore/core';
+import { MemoryBackend } from '@lockstore/memory';
+import { RedisBackend } from '@lockstore/redis';
+import { Mutex as AsyncMutex } from 'async-mutex';
+import { Redis } from 'ioredis';
+import { type AgentCommand, type AgentReply, throughput, wallClock } from './agent.js';
+import type { Contender } from './contenders.js';
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+type WithoutTag<T> = T extends unknown ? Omit<T, 'tag'> : never;
+
+/** A bench process running one contender, driven over IPC. */
+export class Agent {
+  readonly #child: ChildProcess;
+  #tag = 0;
+  readonly #pending = new Map<number, (reply: AgentReply) => void>();
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    child.on('message', (reply: AgentReply) => {
+      if ('tag' in reply) this.#pending.get(reply.tag)?.(reply);
+    });
+  }
+
+  static async spawn(contender: Contender, port: number): Promise<Agent> {
+    const child = fork(new URL('./agent.js', import.meta.url), [contender.name, String(port)]);
+    await new Promise<void>((resolve) => child.once('message', () => resolve()));
+    return new Agent(child);
+  }
+
+  #send(command: WithoutTag<Extract<AgentCommand, { tag: number }>>): Promise<AgentReply> {
+    const tag = ++this.#tag;
+    return new Promise((resolve) => {
+      this.#pending.set(tag, resolve);
+      this.#child.send({ ...command, tag });
+    });
+  }
+
+  /** Asks for the lock; resolves with the wall-clock time it was acquired (it is released after `holdMs`). */
+  async lock(key: string, holdMs: number): Promise<number> {
+    return ((await this.#send({ cmd: 'lock', key, holdMs })) as { acquiredAt: number }).acquiredAt;
+  }
+
+  async throughput(keys: number, concurrency: number, durationMs: number): Promise<{ cycles: number; overlaps: number }> {
+    return (await this.#send({ cmd: 'throughput', keys, concurrency, durationMs })) as { cycles: number; overlaps: number };
+  }
+
+  async close(): Promise<void> {
+    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
+    this.#child.send({ cmd: 'close' });
+    await exited;
+  }
+}
+
+/** The limit: raw round trips on the same server. */
+export async function ceiling(port: number, quick: boolean) {
+  const n = quick ? 50_000 : 200_000;
+  const rate = (...command: string[]) => {
+    const out = execFileSync('redis-benchmark', ['-p', String(port), '-n', String(n), '-c', '50', '-q', ...command], { encoding: 'utf8' });
+    const match = /([\d.]+) requests per second/.exec(out.split('\r').at(-1)!);
+    return Number(match?.[1] ?? Number.NaN);
+  };
+  const admin = new Redis({ port });
+  const sha = (await admin.script('LOAD', 'return 1')) as string;
+  const rtts: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t = performance.now();
+    await admin.ping();
+    rtts.push(performance.now() - t);
+  }
+  // The same, after 20 ms of quiet, as before each hand-off: on a virtual machine, waking an idle
+  // process costs more than the network, so this is the round trip a hand-off is compared with.
+  const idleRtts: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    await sleep(20);
+    const t = performance.now();
+    await admin.ping();
+    idleRtts.push(performance.now() - t);
+  }
+  const evalshaRtts: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t = performance.now();
+    await admin.evalsha(sha, 0);
+    evalshaRtts.push(performance.now() - t);
+  }
+  admin.disconnect();
+  return {
+    pingPerSecond: rate('ping'),
+    evalshaPerSecond: rate('evalsha', sha, '0'),
+    pingRttMs: percentile(rtts, 50),
+    idleRttMs: percentile(idleRtts, 50),
+    evalshaRttMs: percentile(evalshaRtts, 50),
+  };
+}
+
+/** Sequential lock + release cycles on one key: latency of each cycle. */
+export async function uncontended(contender: Contender, port: number, quick: boolean) {
+  const locker = await contender.create(port);
+  for (let i = 0; i < 50; i++) await (await locker.lock('warm'))();
+  const times: number[] = [];
+  for (let i = 0; i < (quick ? 500 : 3000); i++) {
+    const t = performance.now();
+    await (await locker.lock('uncontended'))();
+    times.push(performance.now() - t);
+  }
+  await locker.close();
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+/**
+ * Commands the client sends per uncontended cycle, counted with MONITOR (run through redis-cli, so
+ * that no client library is involved): calls a script makes show as coming from "lua" and are left out.
+ */
+export async function commandsPerCycle(contender: Contender, port: number) {
+  const locker = await contender.create(port);
+  for (let i = 0; i < 5; i++) await (await locker.lock('warm-count'))();
+  const monitor = spawn('redis-cli', ['-p', String(port), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let output = '';
+  monitor.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await sleep(300);
+  const cycles = 50;
+  for (let i = 0; i < cycles; i++) await (await locker.lock('counted'))();
+  await sleep(300);
+  monitor.kill();
+  await locker.close();
+  const count = output.split('\n').filter((line) => /^\d+\.\d+ \[\d+ (?!lua\])/.test(line)).length;
+  return count / cycles;
+}
+
+/** Release on this process → the waiter on another process starts: the hand-off time. */
+export async function handOff(contender: Contender, port: number, quick: boolean) {
+  const holder = await contender.create(port);
+  const waiter = await Agent.spawn(contender, port);
+  const rounds = contender.polls ? (quick ? 8 : 30) : quick ? 100 : 500;
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const key = `handoff${i % 10}`;
+    const release = await holder.lock(key);
+    const acquired = waiter.lock(key, 0);
+    await sleep(20);
+    const releasedAt = wallClock();
+    await release();
+    times.push((await acquired) - releasedAt);
+    await sleep(5);
+  }
+  await waiter.close();
+  await holder.close();
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+/** Waiters enqueued one after another from two processes: how often they are not served in that order. */
+export async function fifo(contender: Contender, port: number, quick: boolean) {
+  const holder = await contender.create(port);
+  const agents = [await Agent.spawn(contender, port), await Agent.spawn(contender, port)];
+  const rounds = contender.polls ? (quick ? 3 : 8) : quick ? 20 : 50;
+  const waiters = 4;
+  let notFifo = 0;
+  for (let r = 0; r < rounds; r++) {
+    const key = `fifo${r}`;
+    const release = await holder.lock(key);
+    const acquired: Promise<number>[] = [];
+    for (let w = 0; w < waiters; w++) {
+      acquired.push(agents[w % 2]!.lock(key, 5));
+      await sleep(15);
+    }
+    await release();
+    const times = await Promise.all(acquired);
+    if (times.some((t, i) => i > 0 && t < times[i - 1]!)) notFifo++;
+  }
+  for (const agent of agents) await agent.close();
+  await holder.close();
+  return { rounds, notFifo };
+}
+
+/** Lock cycles per second over `keys` keys, from `processes` processes at once, and the overlaps seen. */
+export async function throughputOf(contender: Contender, port: number, keys: number, processes: number, quick: boolean) {
+  const durationMs = quick ? 2000 : 5000;
+  const concurrency = 64;
+  let results: { cycles: number; overlaps: number }[];
+  if (contender.where === 'memory') {
+    const locker = await contender.create(port);
+    results = [await throughput(locker, keys, concurrency, durationMs)];
+    await locker.close();
+  } else {
+    const agents = await Promise.all(Array.from({ length: processes }, () => Agent.spawn(contender, port)));
+    results = await Promise.all(agents.map((a) => a.throughput(keys, concurrency, durationMs)));
+    await Promise.all(agents.map((a) => a.close()));
+  }
+  return {
+    rate: results.reduce((sum, r) => sum + r.cycles, 0) / (durationMs / 1000),
+    overlaps: results.reduce((sum, r) => sum + r.overlaps, 0),
+  };
+}
+
+/**
+ * Cost per grant with `waiters` tickets queued on one conversation: all are enqueued, then the lock
+ * passes down the queue, each holder releasing at once. Redis's own time per script call is read from
+ * INFO commandstats, so it shows what the server spends, apart from the network.
+ */
+export async function queueScaling(where: 'redis' | 'memory', port: number, waiters: number) {
+  const client = new Redis({ port, enableAutoPipelining: true });
+  const backend = where === 'redis' ? new RedisBackend({ client, keyPrefix: 'scaling' }) : new MemoryBackend();
+  if (backend instanceof RedisBackend) await backend.start();
+  const store = new LockStore(backend);
+  const admin = new Redis({ port });
+  const repeat = waiters === 1 ? 300 : 1;
+  let total = 0;
+  let serverUsec = 0;
+  for (let r = 0; r < repeat; r++) {
+    const key = `scaling-${waiters}-${r}`;
+    const holder = await store.lock(key);
+    const queued = Array.from({ length: waiters }, () => store.lock(key).then((lock) => lock.release()));
+    while ((await store.inspect(key)).waiting < waiters) await sleep(5);
+    await admin.config('RESETSTAT');
+    const t = performance.now();
+    await holder.release();
+    await Promise.all(queued);
+    total += performance.now() - t;
+    const stats = await admin.info('commandstats');
+    serverUsec += Number(/cmdstat_evalsha:calls=\d+,usec=\d+,usec_per_call=([\d.]+)/.exec(stats)?.[1] ?? Number.NaN);
+  }
+  await store.close();
+  client.disconnect();
+  admin.disconnect();
+  return { msPerGrant: total / repeat / waiters, serverUsecPerCall: serverUsec / repeat };
+}
+
+const gc = () => {
+  (globalThis as { gc?: () => void }).gc?.();
+};
+const heapUsed = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+
+/** Heap per waiting ticket, in this process, with `n` waiters on one key. */
+export async function heapPerWaiter(kind: 'lockstore' | 'async-mutex', n: number) {
+  const before = heapUsed();
+  let bytes: number;
+  if (kind === 'lockstore') {
+    const store = new LockStore(new MemoryBackend());
+    const holder = await store.lock('k');
+    const waiting = Array.from({ length: n }, () => store.lock('k'));
+    await sleep(10);
+    bytes = (heapUsed() - before) / n;
+    await holder.release();
+    for (const w of waiting) await (await w).release();
+    await store.close();
+  } else {
+    const mutex = new AsyncMutex();
+    const release = await mutex.acquire();
+    const waiting = Array.from({ length: n }, () => mutex.acquire());
+    await sleep(10);
+    bytes = (heapUsed() - before) / n;
+    release();
+    for (const w of waiting) (await w)();
+  }
+  return bytes;
+}
+
+/** Redis memory per waiting ticket, and this process's heap per waiter, with `n` waiters. */
+export async function redisMemoryPerWaiter(port: number, n: number) {
+  const admin = new Redis({ port });
+  const client = new Redis({ port, enableAutoPipelining: true });
+  const backend = new RedisBackend({ client, keyPrefix: 'memory' });
+  await backend.start();
+  const store = new LockStore(backend);
+  const holder = await store.lock('k');
+  const used = async () => Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
+  const before = await used();
+  const heapBefore = heapUsed();
+  const waiting = Array.from({ length: n }, () => store.lock('k'));
+  while ((await store.inspect('k')).waiting < n) await sleep(10);
+  const redisBytes = ((await used()) - before) / n;
+  const heapBytes = (heapUsed() - heapBefore) / n;
+  await holder.release();
+  for (const w of waiting) await (await w).release();
+  await store.close();
+  client.disconnect();
+  admin.disconnect();
+  return { redisBytes, heapBytes };
+}
+
+/** Heap growth after `n` conversations were each locked once and released. */
+export async function heapAfterConversations(kind: 'lockstore' | 'async-mutex', n: number) {
+  const mutexes = new Map<string, AsyncMutex>();
+  const store = new LockStore(new MemoryBackend());
+  const before = heapUsed();
+  for (let i = 0; i < n; i++) {
+    const key = `conversation-${i}`;
+    if (kind === 'lockstore') {
+      await store.withLock(key, () => undefined);
+    } else {
+      const mutex = mutexes.get(key) ?? new AsyncMutex();
+      mutexes.set(key, mutex);
+      const release = await mutex.acquire();
+      release();
+      if (!mutex.isLocked()) mutexes.delete(key);
+    }
+  }
+  const after = heapUsed();
+  await store.close();
+  return { bytes: after - before };
+}
