@@ -2,10 +2,18 @@
 // reports when it got them, or runs a throughput loop. Times are wall-clock with sub-ms precision,
 // comparable across processes.
 import { type Locker, type Release, contenderNamed } from './contenders.js';
+import { wallClock } from './wall-clock.js';
 
 export type AgentCommand =
   | { readonly cmd: 'lock'; readonly tag: number; readonly key: string; readonly holdMs: number }
-  | { readonly cmd: 'throughput'; readonly tag: number; readonly keys: number; readonly concurrency: number; readonly durationMs: number }
+  | {
+      readonly cmd: 'throughput';
+      readonly tag: number;
+      readonly keys: number;
+      readonly concurrency: number;
+      readonly durationMs: number;
+      readonly holdTurn: boolean;
+    }
   | { readonly cmd: 'close' };
 
 export type AgentReply =
@@ -13,14 +21,20 @@ export type AgentReply =
   | { readonly tag: number; readonly cycles: number; readonly overlaps: number }
   | { readonly ready: true };
 
-export const wallClock = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Lock/release cycles on random keys, `concurrency` at a time, for `durationMs`. Also counts the
- * times this process saw a key locked twice at once (a broken lock; other processes are not seen).
+ * times this process saw a key locked twice at once (a broken lock; other processes are not seen);
+ * with `holdTurn`, each lock is held across one turn of the event loop, so that overlaps can show.
  */
-export async function throughput(locker: Locker, keys: number, concurrency: number, durationMs: number): Promise<{ cycles: number; overlaps: number }> {
+export async function throughput(
+  locker: Locker,
+  keys: number,
+  concurrency: number,
+  durationMs: number,
+  holdTurn = false,
+): Promise<{ cycles: number; overlaps: number }> {
   const end = performance.now() + durationMs;
   // A lock that never comes (Rasa's waiters can poll for ever once their ticket was overwritten) must
   // not hold the measurement past its end.
@@ -45,7 +59,7 @@ export async function throughput(locker: Locker, keys: number, concurrency: numb
         if (release === undefined) break;
         if (held.has(key)) overlaps++;
         held.add(key);
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (holdTurn) await new Promise<void>((resolve) => setImmediate(resolve));
         held.delete(key);
         await release();
         cycles++;
@@ -69,7 +83,9 @@ if (process.send !== undefined && process.argv[2] !== undefined) {
         await release();
       });
     } else {
-      void throughput(locker, command.keys, command.concurrency, command.durationMs).then((result) => reply({ tag: command.tag, ...result }));
+      void throughput(locker, command.keys, command.concurrency, command.durationMs, command.holdTurn).then((result) =>
+        reply({ tag: command.tag, ...result }),
+      );
     }
   });
   reply({ ready: true });

@@ -6,7 +6,8 @@ import { MemoryBackend } from '@lockstore/memory';
 import { RedisBackend } from '@lockstore/redis';
 import { Mutex as AsyncMutex } from 'async-mutex';
 import { Redis } from 'ioredis';
-import { type AgentCommand, type AgentReply, throughput, wallClock } from './agent.js';
+import { type AgentCommand, type AgentReply, throughput } from './agent.js';
+import { wallClock } from './wall-clock.js';
 import type { Contender } from './contenders.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -51,8 +52,8 @@ export class Agent {
     return ((await this.#send({ cmd: 'lock', key, holdMs })) as { acquiredAt: number }).acquiredAt;
   }
 
-  async throughput(keys: number, concurrency: number, durationMs: number): Promise<{ cycles: number; overlaps: number }> {
-    return (await this.#send({ cmd: 'throughput', keys, concurrency, durationMs })) as { cycles: number; overlaps: number };
+  async throughput(keys: number, concurrency: number, durationMs: number, holdTurn: boolean): Promise<{ cycles: number; overlaps: number }> {
+    return (await this.#send({ cmd: 'throughput', keys, concurrency, durationMs, holdTurn })) as { cycles: number; overlaps: number };
   }
 
   async close(): Promise<void> {
@@ -101,6 +102,30 @@ export async function ceiling(port: number, quick: boolean) {
     idleRttMs: percentile(idleRtts, 50),
     evalshaRttMs: percentile(evalshaRtts, 50),
   };
+}
+
+/** A PUBLISH from this process reaching a subscriber in another, after 20 ms of quiet: the floor under a push hand-off. */
+export async function publishFloor(port: number): Promise<number> {
+  const child = fork(new URL('./floor.js', import.meta.url), [String(port)]);
+  const arrivals: number[] = [];
+  let waiting: ((at: number) => void) | undefined;
+  child.on('message', (message: { at?: number }) => {
+    if (message.at !== undefined) waiting?.(message.at);
+  });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  const publisher = new Redis({ port });
+  for (let i = 0; i < 100; i++) {
+    await sleep(20);
+    const arrived = new Promise<number>((resolve) => (waiting = resolve));
+    const sentAt = wallClock();
+    await publisher.publish('lockstore-bench-floor', 'x');
+    arrivals.push((await arrived) - sentAt);
+  }
+  publisher.disconnect();
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send('stop');
+  await exited;
+  return percentile(arrivals, 50);
 }
 
 /** Sequential lock + release cycles on one key: latency of each cycle. */
@@ -183,17 +208,17 @@ export async function fifo(contender: Contender, port: number, quick: boolean) {
 }
 
 /** Lock cycles per second over `keys` keys, from `processes` processes at once, and the overlaps seen. */
-export async function throughputOf(contender: Contender, port: number, keys: number, processes: number, quick: boolean) {
+export async function throughputOf(contender: Contender, port: number, keys: number, processes: number, quick: boolean, holdTurn = false) {
   const durationMs = quick ? 2000 : 5000;
   const concurrency = 64;
   let results: { cycles: number; overlaps: number }[];
   if (contender.where === 'memory') {
     const locker = await contender.create(port);
-    results = [await throughput(locker, keys, concurrency, durationMs)];
+    results = [await throughput(locker, keys, concurrency, durationMs, holdTurn)];
     await locker.close();
   } else {
     const agents = await Promise.all(Array.from({ length: processes }, () => Agent.spawn(contender, port)));
-    results = await Promise.all(agents.map((a) => a.throughput(keys, concurrency, durationMs)));
+    results = await Promise.all(agents.map((a) => a.throughput(keys, concurrency, durationMs, holdTurn)));
     await Promise.all(agents.map((a) => a.close()));
   }
   return {

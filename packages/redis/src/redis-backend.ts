@@ -35,8 +35,10 @@ export interface RedisBackendOptions {
 /**
  * Keeps ticket queues in Redis. Every operation is one Lua script, run atomically by Redis on its
  * own clock; a release hands the lock to the next ticket and publishes the grant to that ticket's
- * process in the same script. Each process listens on one inbox channel, whatever the number of
- * locks it waits for.
+ * process in the same script. On one server (or Sentinel), each process listens on one inbox channel,
+ * whatever the number of locks it waits for. On Cluster, a script may only publish to a channel of
+ * its own slot, so grants go by sharded pub/sub on a channel per conversation, which a process
+ * subscribes to only while it has a ticket waiting there.
  */
 export class RedisBackend implements LockBackend {
   readonly capabilities: BackendCapabilities = { clock: 'server', multiProcess: true };
@@ -48,38 +50,53 @@ export class RedisBackend implements LockBackend {
   #listener: GrantListener = () => {};
   #subscribed: Promise<unknown> | undefined;
   #started = false;
+  /** Cluster only: per conversation, our waiting tickets and the subscription to its grant channel. */
+  readonly #sharded: boolean;
+  readonly #watching = new Map<string, { tickets: Set<number>; ready: Promise<unknown> }>();
+  readonly #plainInbox: string;
 
   constructor(options: RedisBackendOptions) {
     this.#client = options.client;
     this.#keys = new KeySpace(options.keyPrefix);
     this.inbox = this.#keys.inboxPrefix + randomUUID().replaceAll('-', '');
+    this.#plainInbox = `P${this.inbox}`;
     this.#fenceRetentionMs = options.fenceRetentionMs ?? 3_600_000;
     this.#ownsClient = options.ownsClient ?? false;
     defineScripts(this.#client);
+    this.#sharded = (this.#client as { isCluster?: boolean }).isCluster === true;
     // A subscribed connection can do nothing else, hence a second one, shared by all locks.
-    this.#subscriber = this.#client.duplicate();
-    this.#subscriber.on('message', (_channel: string, message: string) => this.#onMessage(message));
+    this.#subscriber = this.#sharded ? (this.#client as Cluster).duplicate([], { shardedSubscribers: true }) : this.#client.duplicate();
+    this.#subscriber.on(this.#sharded ? 'smessage' : 'message', (_channel: string, message: string) => this.#onMessage(message));
     this.#subscriber.on('error', () => {
       // Reconnection is automatic and missed grants are found by the store's re-checks.
     });
   }
 
-  /** This process's inbox: the channel on which Redis tells it that one of its tickets holds a lock. */
+  /**
+   * This process's inbox: the channel on which Redis tells it that one of its tickets holds a lock
+   * (on Cluster, where grants go by conversation, it is not used).
+   */
   readonly inbox: string;
 
   /** Subscribes to this process's inbox. Resolves once grants can be received. */
   start(): Promise<unknown> {
-    this.#subscribed ??= this.#subscriber.subscribe(this.inbox).then(() => {
+    this.#subscribed ??= (this.#sharded ? Promise.resolve() : this.#subscriber.subscribe(this.inbox)).then(() => {
       this.#started = true;
     });
     return this.#subscribed;
   }
 
+  /** Where a ticket's grant is published, as the scripts store it: `P<channel>` or, sharded, `S<channel>`. */
+  #grantChannel(key: string): string {
+    return this.#sharded ? `S${key}:grants` : this.#plainInbox;
+  }
+
   async issue(conversationId: string, lifetimeMs: number): Promise<IssueResult> {
     if (!this.#started) await this.start();
     const key = this.#keys.conversation(conversationId);
-    const args = [lifetimeMs, this.inbox, conversationId, this.#fenceRetentionMs];
+    const args = [lifetimeMs, this.#grantChannel(key), conversationId, this.#fenceRetentionMs];
     const [ticket, granted, expiresInMs, headExpiresInMs] = (await runScript(this.#client, 'issue', key, args)) as number[];
+    if (this.#sharded && granted !== 1) await this.#watch(conversationId, key, ticket!);
     return { ticket: ticket!, granted: granted === 1, expiresInMs: expiresInMs!, headExpiresInMs: granted === 1 ? null : headExpiresInMs! };
   }
 
@@ -90,6 +107,7 @@ export class RedisBackend implements LockBackend {
         const key = this.#keys.conversation(conversationId);
         const args = [String(ticket), lifetimeMs ?? '', conversationId, this.#fenceRetentionMs];
         const [state, expiresInMs, headExpiresInMs] = (await runScript(this.#client, 'refresh', key, args)) as number[];
+        if (state !== 2) this.#unwatch(conversationId, ticket);
         if (state === 1) return { state: 'head', expiresInMs: expiresInMs! };
         if (state === 2) return { state: 'waiting', expiresInMs: expiresInMs!, headExpiresInMs: headExpiresInMs! };
         return { state: 'gone' };
@@ -98,6 +116,7 @@ export class RedisBackend implements LockBackend {
   }
 
   async release(conversationId: string, ticket: number): Promise<void> {
+    this.#unwatch(conversationId, ticket);
     const key = this.#keys.conversation(conversationId);
     await runScript(this.#client, 'release', key, [String(ticket), conversationId]);
   }
@@ -127,6 +146,33 @@ export class RedisBackend implements LockBackend {
   #onMessage(message: string): void {
     const colon = message.indexOf(':');
     const ticket = Number(message.slice(0, colon));
-    if (colon > 0 && Number.isSafeInteger(ticket)) this.#listener(message.slice(colon + 1), ticket);
+    if (colon <= 0 || !Number.isSafeInteger(ticket)) return;
+    const conversationId = message.slice(colon + 1);
+    this.#unwatch(conversationId, ticket);
+    this.#listener(conversationId, ticket);
+  }
+
+  /**
+   * Cluster: listens for grants of a waiting ticket's conversation. A grant published before the
+   * subscription took effect would be missed, so the ticket is looked at once more after it.
+   */
+  async #watch(conversationId: string, key: string, ticket: number): Promise<void> {
+    let watch = this.#watching.get(conversationId);
+    if (watch === undefined) {
+      watch = { tickets: new Set(), ready: this.#subscriber.ssubscribe(`${key}:grants`) };
+      this.#watching.set(conversationId, watch);
+    }
+    watch.tickets.add(ticket);
+    await watch.ready;
+    const [state] = (await runScript(this.#client, 'refresh', key, [String(ticket), '', conversationId, this.#fenceRetentionMs])) as number[];
+    if (state === 1) this.#onMessage(`${ticket}:${conversationId}`);
+  }
+
+  /** Cluster: stops listening to a conversation once none of our tickets waits there. */
+  #unwatch(conversationId: string, ticket: number): void {
+    const watch = this.#watching.get(conversationId);
+    if (watch === undefined || !watch.tickets.delete(ticket) || watch.tickets.size > 0) return;
+    this.#watching.delete(conversationId);
+    this.#subscriber.sunsubscribe(`${this.#keys.conversation(conversationId)}:grants`).catch(() => {});
   }
 }

@@ -1,7 +1,8 @@
 // The conformance suite against TLS, an ACL user, Sentinel (with a failover) and a 3-master Cluster,
 // each a set of real redis-server processes started here.
 import { type LockStoreConfigInput, LockstoreError, createLockStore, parseLockStoreConfig } from '@lockstore/core';
-import { type SuiteOptions, basics, cancellation, describeGroup, expiry, ordering } from '@lockstore/testkit';
+import { type SuiteOptions, basics, cancellation, describeGroup, expiry, ordering, track } from '@lockstore/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../src/index.js';
 import { type ClusterGroup, type RedisServer, type SentinelGroup, makeCertificates, startCluster, startRedis, startSentinelGroup } from '@lockstore/redis-servers';
@@ -102,6 +103,37 @@ describe('Cluster of three masters', () => {
 
   const config = () => ({ deployment_mode: 'cluster', endpoints: cluster.ports.map((p) => `127.0.0.1:${p}`) });
   conformance(config);
+
+  it('pushes grants by sharded pub/sub, subscribed only while a ticket waits', async () => {
+    const options = { ...config(), type: 'redis', key_prefix: 'sharded' };
+    const [one, two] = [await createLockStore(options), await createLockStore(options)];
+    const channel = 'sharded:lock:{c}:grants';
+    const subscribers = async () => {
+      let count = 0;
+      for (const port of cluster.ports) {
+        const node = new Redis({ port });
+        count += Number(((await node.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1]);
+        node.disconnect();
+      }
+      return count;
+    };
+    const holder = await one.lock('c');
+    const waiting = track(two.lock('c'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(waiting.state).toBe('pending');
+    expect(await subscribers()).toBe(1);
+    // The lifetime is 60 s: only a pushed grant can wake the waiter this fast.
+    const released = Date.now();
+    await holder.release();
+    const lock = await waiting.promise;
+    expect(Date.now() - released).toBeLessThan(1000);
+    expect(lock.fence).toBeGreaterThan(holder.fence);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await subscribers()).toBe(0);
+    await lock.release();
+    await one.close();
+    await two.close();
+  });
 
   it('spreads conversations over the masters and serves each', async () => {
     const store = await createLockStore({ ...config(), type: 'redis', key_prefix: 'spread' });

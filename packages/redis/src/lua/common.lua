@@ -6,7 +6,7 @@
 --   head, tail  queue positions: entries head .. tail-1 are the queue, oldest first
 --   until       until when the key is kept (its expiry, ms on Redis's clock)
 --   q<pos>      "<fence> <expiry ms> <inbox>" of the ticket at that position; expiry is on Redis's
---               clock, inbox is the channel of the process told when the ticket becomes the head
+--               clock, inbox is where its process is told when the ticket becomes the head
 --   s<fence>    the position of a ticket, to find it by fence
 -- A ticket removed from the middle loses its fields at once; its position is skipped when it
 -- reaches the front. Every operation is so O(1) amortized, whatever the queue length.
@@ -69,10 +69,12 @@ local function front(key, state, now)
 end
 
 -- After front() popped something, the head is new and nobody has told its process yet: tell it that
--- `fence` now holds the lock of `conversation`.
+-- `fence` now holds the lock of `conversation`. `inbox` is `P<channel>` for plain pub/sub, or
+-- `S<channel>` for sharded pub/sub on Cluster (a channel of this key's slot).
 local function announce_new_head(popped, fence, inbox, conversation)
   if popped > 0 and fence then
-    redis.call('PUBLISH', inbox, fence .. ':' .. conversation)
+    local command = string.sub(inbox, 1, 1) == 'S' and 'SPUBLISH' or 'PUBLISH'
+    redis.call(command, string.sub(inbox, 2), fence .. ':' .. conversation)
   end
 end
 

@@ -1,0 +1,13 @@
+// A process that only listens: the floor under any push hand-off is a PUBLISH reaching another
+// process. It subscribes, then reports over IPC the wall-clock time each message arrived.
+import { Redis } from 'ioredis';
+import { wallClock } from './wall-clock.js';
+
+const subscriber = new Redis({ port: Number(process.argv[2]) });
+subscriber.on('message', () => process.send?.({ at: wallClock() }));
+await subscriber.subscribe('lockstore-bench-floor');
+process.send?.({ ready: true });
+process.on('message', () => {
+  subscriber.disconnect();
+  process.exit(0);
+});
