@@ -23,6 +23,17 @@ export interface Contender {
   create(port: number): Promise<Locker>;
 }
 
+/** Tries until the lock is taken: what a message handler must do when a lock gives up waiting. */
+async function untilAcquired(attempt: () => Promise<Release>): Promise<Release> {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch {
+      // Gave up waiting: try again.
+    }
+  }
+}
+
 function client(port: number): Redis {
   const redis = new Redis({ host: '127.0.0.1', port, enableAutoPipelining: true });
   redis.on('error', () => {});
@@ -65,18 +76,13 @@ export const redisSemaphore: Contender = {
   create(port) {
     const redis = client(port);
     return Promise.resolve({
-      async lock(key) {
-        // Its defaults: 10 s lease refreshed every 8 s, polling every 10 ms, giving up after 10 s.
-        for (;;) {
+      // Its defaults: 10 s lease refreshed every 8 s, polling every 10 ms, giving up after 10 s.
+      lock: (key) =>
+        untilAcquired(async () => {
           const mutex = new SemaphoreMutex(redis, `semaphorebench:${key}`);
-          try {
-            await mutex.acquire();
-            return () => mutex.release();
-          } catch {
-            // Gave up waiting: a caller that must process the message tries again.
-          }
-        }
-      },
+          await mutex.acquire();
+          return () => mutex.release();
+        }),
       close: async () => void (await redis.quit()),
     });
   },
@@ -91,17 +97,12 @@ export const redlock: Contender = {
     const redlockClient = new Redlock([redis]);
     redlockClient.on('error', () => {});
     return Promise.resolve({
-      async lock(key) {
-        // Its defaults: 10 retries 200 ± 100 ms apart, then an error; a caller retries.
-        for (;;) {
-          try {
-            const lock = await redlockClient.acquire([`redlockbench:${key}`], 10_000);
-            return async () => void (await lock.release());
-          } catch {
-            // Gave up after its retries.
-          }
-        }
-      },
+      // Its defaults: 10 retries 200 ± 100 ms apart, then an error.
+      lock: (key) =>
+        untilAcquired(async () => {
+          const lock = await redlockClient.acquire([`redlockbench:${key}`], 10_000);
+          return async () => void (await lock.release());
+        }),
       close: async () => void (await redis.quit()),
     });
   },

@@ -18,15 +18,20 @@ export interface CheckGroup {
 
 const CONVERSATION = 'conversation-1';
 
-/** Resolves to the lockstore error code `promise` rejects with (fails when it resolves). */
-export async function rejectionCode(promise: Promise<unknown>): Promise<LockstoreErrorCode> {
+/** Resolves to the lockstore error `promise` rejects with; fails when it resolves or rejects otherwise. */
+async function rejectionOf(promise: Promise<unknown>): Promise<LockstoreError> {
   try {
     await promise;
   } catch (error) {
-    if (LockstoreError.is(error)) return error.code;
+    if (LockstoreError.is(error)) return error;
     throw new Error(`Expected a LockstoreError, got ${String(error)}`, { cause: error });
   }
   throw new Error('Expected a rejection, but the promise resolved');
+}
+
+/** Resolves to the lockstore error code `promise` rejects with (fails when it resolves). */
+export async function rejectionCode(promise: Promise<unknown>): Promise<LockstoreErrorCode> {
+  return (await rejectionOf(promise)).code;
 }
 
 /** The state of a lock promise, after letting pushed grants arrive. */
@@ -599,15 +604,10 @@ export const inspection: CheckGroup = {
   ],
 };
 
-/** Calls `call` and returns the code and message of the lockstore error it fails with. */
+/** Calls `call` and returns `CODE: message` of the lockstore error it fails with, or why it did not. */
 async function failure(call: () => Promise<unknown>): Promise<string> {
-  try {
-    await call();
-  } catch (error) {
-    if (LockstoreError.is(error)) return `${error.code}: ${error.message}`;
-    return `not a LockstoreError: ${String(error)}`;
-  }
-  return 'resolved';
+  const error = await rejectionOf(call()).catch((e: unknown) => e as Error);
+  return LockstoreError.is(error) ? `${error.code}: ${error.message}` : error.message;
 }
 
 const wrong = <T>(value: unknown) => value as T;
