@@ -1,7 +1,7 @@
 import { LockStore, LockstoreError, createLockStore } from '@lockstore/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeySpace, RedisBackend, createBackend, encodeConversationId } from '../src/index.js';
+import { KeySpace, RedisBackend, createBackend, createRedisLockStore, encodeConversationId } from '../src/index.js';
 import { keysOf, keysWithTickets } from './helpers.js';
 import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 
@@ -109,6 +109,18 @@ describe('createLockStore({ type: "redis" })', () => {
     expect(await admin.exists('chatbot42:lock:{c1}')).toBe(0);
     await lock.release();
     await s.close();
+  });
+
+  it('uses a client of your own, and leaves it open when the store closes', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: server.port });
+    const s = await createRedisLockStore({ client, keyPrefix: 'ownclient', lifetimeMs: 5000 });
+    expect(s.lifetimeMs).toBe(5000);
+    const lock = await s.lock('c');
+    expect(await client.exists('ownclient:lock:{c}')).toBe(1);
+    await lock.release();
+    await s.close();
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
   });
 
   it('accepts a redis:// URL', async () => {
