@@ -36,11 +36,12 @@ log(`  ceiling: PING ${limit.pingPerSecond.toFixed(0)}/s, EVALSHA ${limit.evalsh
 const redisContenders = contenders.filter((c) => c.where === 'redis');
 
 const cycle = new Map<string, { p50: number; p99: number; commands: number | undefined }>();
-for (const c of contenders) {
-  const latency = await uncontended(c, port, quick);
+const latencies = await uncontended(contenders, port, quick);
+for (const [i, c] of contenders.entries()) {
+  const { p50, p99 } = latencies[i]!;
   const commands = c.where === 'redis' ? await commandsPerCycle(c, port) : undefined;
-  cycle.set(c.name, { ...latency, commands });
-  log(`  uncontended ${c.name}: p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms, ${commands ?? 0} commands`);
+  cycle.set(c.name, { p50, p99, commands });
+  log(`  uncontended ${c.name}: p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, ${commands ?? 0} commands`);
 }
 
 const handoffs = new Map<string, { p50: number; p99: number; notFifo: number; rounds: number }>();

@@ -128,18 +128,26 @@ export async function publishFloor(port: number): Promise<number> {
   return percentile(arrivals, 50);
 }
 
-/** Sequential lock + release cycles on one key: latency of each cycle. */
-export async function uncontended(contender: Contender, port: number, quick: boolean) {
-  const locker = await contender.create(port);
-  for (let i = 0; i < 50; i++) await (await locker.lock('warm'))();
-  const times: number[] = [];
-  for (let i = 0; i < (quick ? 500 : 3000); i++) {
-    const t = performance.now();
-    await (await locker.lock('uncontended'))();
-    times.push(performance.now() - t);
+/**
+ * Sequential lock + release cycles on one key: the latency of each cycle, per contender. The
+ * contenders take turns in small batches, so that a machine that speeds up or slows down during the
+ * run does not favour whoever ran first.
+ */
+export async function uncontended(contenders: readonly Contender[], port: number, quick: boolean) {
+  const lockers = await Promise.all(contenders.map((c) => c.create(port)));
+  const times = contenders.map((): number[] => []);
+  for (const locker of lockers) for (let i = 0; i < 50; i++) await (await locker.lock('warm'))();
+  for (let round = 0; round < (quick ? 20 : 100); round++) {
+    for (const [i, locker] of lockers.entries()) {
+      for (let j = 0; j < 25; j++) {
+        const t = performance.now();
+        await (await locker.lock('uncontended'))();
+        times[i]!.push(performance.now() - t);
+      }
+    }
   }
-  await locker.close();
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  await Promise.all(lockers.map((l) => l.close()));
+  return contenders.map((c, i) => ({ name: c.name, p50: percentile(times[i]!, 50), p99: percentile(times[i]!, 99) }));
 }
 
 /**
