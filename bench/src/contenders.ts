@@ -40,6 +40,17 @@ function client(port: number): Redis {
   return redis;
 }
 
+/** A lockstore store as a contender: lock, and a release to call. */
+function lockerOf(store: LockStore): Locker {
+  return {
+    lock: async (key) => {
+      const lock = await store.lock(key);
+      return () => lock.release();
+    },
+    close: () => store.close(),
+  };
+}
+
 export const lockstoreRedis: Contender = {
   name: 'lockstore redis',
   where: 'redis',
@@ -47,14 +58,7 @@ export const lockstoreRedis: Contender = {
   async create(port) {
     const backend = new RedisBackend({ client: client(port), keyPrefix: 'bench', ownsClient: true });
     await backend.start();
-    const store = new LockStore(backend);
-    return {
-      lock: async (key) => {
-        const lock = await store.lock(key);
-        return () => lock.release();
-      },
-      close: () => store.close(),
-    };
+    return lockerOf(new LockStore(backend));
   },
 };
 
@@ -113,14 +117,7 @@ export const lockstoreMemory: Contender = {
   where: 'memory',
   polls: false,
   create() {
-    const store = createMemoryLockStore();
-    return Promise.resolve({
-      lock: async (key) => {
-        const lock = await store.lock(key);
-        return () => lock.release();
-      },
-      close: () => store.close(),
-    });
+    return Promise.resolve(lockerOf(createMemoryLockStore()));
   },
 };
 

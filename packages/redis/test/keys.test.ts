@@ -15,10 +15,15 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function store(prefix: string): Promise<LockStore> {
-  const backend = new RedisBackend({ client: new Redis({ host: '127.0.0.1', port: server.port }), keyPrefix: prefix, ownsClient: true });
+async function backendOn(prefix: string, fenceRetentionMs?: number): Promise<RedisBackend> {
+  const client = new Redis({ host: '127.0.0.1', port: server.port });
+  const backend = new RedisBackend({ client, keyPrefix: prefix, ownsClient: true, ...(fenceRetentionMs ? { fenceRetentionMs } : {}) });
   await backend.start();
-  return new LockStore(backend);
+  return backend;
+}
+
+async function store(prefix: string): Promise<LockStore> {
+  return new LockStore(await backendOn(prefix));
 }
 
 const awkwardIds = ['u', 'u:7', '*', '?', '[', '[a-z]', '{', '}', '{tag}', ':', 'lock:u', 'ü', '会话', '😀', '%75', '\u0000', 'x'.repeat(10_240)];
@@ -57,13 +62,7 @@ describe('keys', () => {
   });
 
   it('leaves nothing but the expiring last fence once every lock is released, and nothing at all later', async () => {
-    const backend = new RedisBackend({
-      client: new Redis({ host: '127.0.0.1', port: server.port }),
-      keyPrefix: 'hygiene',
-      ownsClient: true,
-      fenceRetentionMs: 300,
-    });
-    await backend.start();
+    const backend = await backendOn('hygiene', 300);
     // Keys live until their last ticket would have expired, plus a second: 1.2 s here.
     const s = new LockStore(backend, { lifetimeMs: 200 });
     await Promise.all(Array.from({ length: 30 }, (_, i) => s.withLock(`c${i % 5}`, () => new Promise((r) => setTimeout(r, 2)))));
@@ -84,13 +83,7 @@ describe('keys', () => {
   });
 
   it('a crashed process leaves keys that expire by themselves', async () => {
-    const backend = new RedisBackend({
-      client: new Redis({ host: '127.0.0.1', port: server.port }),
-      keyPrefix: 'crashed',
-      ownsClient: true,
-      fenceRetentionMs: 300,
-    });
-    await backend.start();
+    const backend = await backendOn('crashed', 300);
     await backend.issue('c', 200);
     await backend.close();
     expect(await keysWithTickets(admin, 'crashed')).toHaveLength(1);
