@@ -1,4 +1,4 @@
-import type { LockBackend, TicketStatus } from './backend.js';
+import type { IssueResult, LockBackend, TicketStatus } from './backend.js';
 import { missingBackendMethods } from './backend.js';
 import { type Clock, systemClock } from './clock.js';
 import { lifetimeFromEnv } from './config.js';
@@ -249,7 +249,13 @@ export class LockStore {
     const ticket = new Ticket(conversationId, lifetimeMs, options.renew ?? true);
     // The backend call is made before the first await, so tickets are issued in call order.
     const sentAt = this.#clock.now();
-    const issued = this.#backend.issue(conversationId, lifetimeMs);
+    let issued: Promise<IssueResult>;
+    try {
+      issued = this.#backend.issue(conversationId, lifetimeMs);
+    } catch (error) {
+      // A backend that throws instead of rejecting fails the same typed way.
+      throw storeFailure(`issue a ticket for conversation ${JSON.stringify(conversationId)}`, error);
+    }
     this.#tickets.add(ticket);
     if (signal !== undefined || Number.isFinite(timeoutMs)) this.#watchCancellation(ticket, timeoutMs, signal);
     const issuing: { count: number; early?: Set<number> } = this.#issuing.get(conversationId) ?? { count: 0 };

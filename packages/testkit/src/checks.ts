@@ -485,6 +485,15 @@ export const failures: CheckGroup = {
       },
     },
     {
+      name: 'a backend that throws instead of rejecting is STORE_FAILURE too',
+      async run(h) {
+        const backend = await h.backend();
+        const throwing = failing(backend, {});
+        const store = await h.store({}, { ...throwing, issue: () => { throw new Error('synchronous failure'); } });
+        expect(await rejectionCode(store.lock(CONVERSATION))).toBe('STORE_FAILURE');
+      },
+    },
+    {
       name: 'a failed release never masks the handler error',
       async run(h) {
         const reported: LockstoreError[] = [];
