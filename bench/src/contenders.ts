@@ -35,7 +35,7 @@ async function untilAcquired(attempt: () => Promise<Release>): Promise<Release> 
 }
 
 function client(port: number): Redis {
-  const redis = new Redis({ host: '127.0.0.1', port, enableAutoPipelining: true });
+  const redis = new Redis({ host: '127.0.0.1', port });
   redis.on('error', () => {});
   return redis;
 }
