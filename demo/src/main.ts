@@ -2,6 +2,7 @@
 // conversations to random replicas; each replica processes a message under its conversation's lock.
 // At the end the run is verified: exactly once, one at a time, in ticket order.
 import { fork } from 'node:child_process';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LockStoreConfigInput, createLockStore, loadEndpointsConfig, parseLockStoreConfig, redactConfig } from '@lockstore/core';
 import { type Message, type Processed, handle, percentile, verify } from './chat.js';
@@ -39,7 +40,9 @@ const conversations = positive('conversations', args.conversations);
 const perConversation = positive('messages', args.messages);
 const workMs = positive('work-ms', args['work-ms']);
 
-const input: LockStoreConfigInput | undefined = args.endpoints ? await loadEndpointsConfig(args.endpoints) : undefined;
+// Relative to where `pnpm demo` was typed (pnpm runs the script in the demo's own directory).
+const endpointsPath = args.endpoints && resolve(process.env['INIT_CWD'] ?? process.cwd(), args.endpoints);
+const input: LockStoreConfigInput | undefined = endpointsPath ? await loadEndpointsConfig(endpointsPath) : undefined;
 const config = parseLockStoreConfig(input);
 const inProcess = config.type === 'in_memory' || config.type === 'memory';
 

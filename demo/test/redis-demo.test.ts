@@ -14,7 +14,7 @@ afterAll(() => server.stop());
 it('runs its replicas as separate processes on Redis and verifies the run', async () => {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['dist/main.js', '--endpoints', 'endpoints.redis.yml', '--replicas', '3', '--conversations', '10', '--messages', '20', '--work-ms', '2'],
+    ['dist/main.js', '--endpoints', `${here}endpoints.redis.yml`, '--replicas', '3', '--conversations', '10', '--messages', '20', '--work-ms', '2'],
     { cwd: here, env: { ...process.env, REDIS_PORT: String(server.port) } },
   );
   expect(stdout).toContain('(one process per replica)');

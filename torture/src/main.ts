@@ -1,5 +1,6 @@
 // pnpm torture: worker processes hammer shared conversations on Redis while faults are injected, then
 // every critical section is checked. Exits non-zero on any violation.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LockStoreConfigInput, loadEndpointsConfig, parseLockStoreConfig } from '@lockstore/core';
 import { type RedisServer, startRedis } from '@lockstore/redis-servers';
@@ -47,7 +48,8 @@ const lifetimeMs = number('lifetime', args.lifetime, 200);
 let server: RedisServer | undefined;
 let config: LockStoreConfigInput;
 if (args.endpoints) {
-  config = (await loadEndpointsConfig(args.endpoints)) ?? {};
+  // Relative to where `pnpm torture` was typed (pnpm runs the script in the package's directory).
+  config = (await loadEndpointsConfig(resolve(process.env['INIT_CWD'] ?? process.cwd(), args.endpoints))) ?? {};
 } else {
   server = await startRedis(['--enable-debug-command', 'yes']);
   config = { type: 'redis', url: '127.0.0.1', port: server.port, db: 0, key_prefix: 'torture', socket_timeout: 1 };
