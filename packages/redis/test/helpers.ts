@@ -44,7 +44,7 @@ export function suiteOptions(connect: () => Redis): SuiteOptions {
         client.disconnect();
       }
     },
-    realTimeLifetimeMs: 1000,
+    realTimeLifetimeMs: 2000,
     modelRuns: 30,
   };
 }

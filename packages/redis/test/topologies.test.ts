@@ -13,7 +13,7 @@ function viaConfig(config: () => LockStoreConfigInput): SuiteOptions {
     async factory({ namespace }) {
       return createBackend(parseLockStoreConfig({ ...config(), type: 'redis', key_prefix: namespace }));
     },
-    realTimeLifetimeMs: 1000,
+    realTimeLifetimeMs: 2000,
   };
 }
 
