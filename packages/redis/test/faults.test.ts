@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisBackend } from '../src/index.js';
 import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 
-const LIFETIME = 600;
+const LIFETIME = 1000;
 let server: RedisServer;
 const stores: LockStore[] = [];
 
