@@ -423,14 +423,14 @@ export class LockStore {
   /** Plans the ticket's next renewal or re-check: one timer and one backend batch for all tickets. */
   #scheduleCheck(ticket: Ticket, headExpiresInMs: number | null): void {
     const now = this.#clock.now();
-    let at = ticket.renew ? now + ticket.lifetimeMs / 3 : ticket.expiresAt;
+    const renewAt = now + ticket.lifetimeMs / 3;
+    let at = ticket.renew ? renewAt : ticket.expiresAt;
     // The next waiter must notice a holder that died without releasing: check when its ticket expires.
     if (headExpiresInMs !== null) at = Math.min(at, now + headExpiresInMs + 1);
     // A backend that reports as live a ticket whose time is up must not turn this into a busy loop.
     if (at <= now) at = now + ticket.lifetimeMs / 100;
-    // A renewal may go out up to a sixth of a lifetime early, with another batch.
-    const renewing = ticket.renew && at === now + ticket.lifetimeMs / 3;
-    this.#scheduler.schedule(ticket, at, renewing ? ticket.lifetimeMs / 6 : 0);
+    // A renewal may go out up to a sixth of a lifetime early, with another batch; a check may not.
+    this.#scheduler.schedule(ticket, at, ticket.renew && at === renewAt ? ticket.lifetimeMs / 6 : 0);
   }
 
   #refresh(tickets: Ticket[]): void {
