@@ -3,7 +3,8 @@
 -- A conversation is ONE hash, so that a lock cycle creates no key and sets no expiry once the
 -- conversation has been seen (creating keys with a TTL is what costs most inside a script):
 --   last        the last fence issued; kept after the queue empties, so fences keep rising
---   head, tail  queue positions: entries head .. tail-1 are the queue, oldest first
+--   head, tail  queue positions: entries head .. tail-1 are the queue, oldest first; both are
+--               dropped when the queue empties (absent means 0), so positions start again at 0
 --   until       until when the key is kept (its expiry, ms on Redis's clock)
 --   q<pos>      "<fence> <expiry ms> <inbox>" of the ticket at that position; expiry is on Redis's
 --               clock, inbox is where its process is told when the ticket becomes the head
@@ -43,6 +44,16 @@ local function load(key, fence)
   }
 end
 
+-- Stores a loaded queue's new head. An empty queue keeps no positions: the next ticket takes 0.
+local function save_head(key, state)
+  if state.head == state.tail then
+    state.head, state.tail = 0, 0
+    redis.call('HDEL', key, 'head', 'tail')
+  else
+    redis.call('HSET', key, 'head', state.head)
+  end
+end
+
 -- Pops released and expired tickets off the front of a loaded queue (moving state.head). Returns the
 -- live head's fence, expiry and owner (nil when the queue is empty) and how many entries were popped.
 local function front(key, state, now)
@@ -53,7 +64,7 @@ local function front(key, state, now)
       local fence, expires, owner = parse(value)
       if expires > now then
         if popped > 0 then
-          redis.call('HSET', key, 'head', state.head)
+          save_head(key, state)
         end
         return fence, expires, owner, popped
       end
@@ -63,7 +74,7 @@ local function front(key, state, now)
     popped = popped + 1
   end
   if popped > 0 then
-    redis.call('HSET', key, 'head', state.head)
+    save_head(key, state)
   end
   return nil, nil, nil, popped
 end

@@ -7,7 +7,7 @@ local key = KEYS[1]
 local state = load(key)
 redis.call('DEL', key)
 if state.last then
-  redis.call('HSET', key, 'last', state.last, 'head', state.tail, 'tail', state.tail)
+  redis.call('HSET', key, 'last', state.last)
   redis.call('PEXPIRE', key, ARGV[1])
 end
 if state.head < state.tail then

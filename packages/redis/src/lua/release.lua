@@ -10,22 +10,24 @@ local state = load(key, fence)
 if not state.position then
   return 0
 end
-redis.call('HDEL', key, 'q' .. state.position, 's' .. fence)
-local popped = 0
-if state.position == state.head then
-  -- The holder left: move past it. When nobody waits, that is all, and needs no clock.
-  state.head = state.head + 1
-  popped = 1
-  if state.head == state.tail then
-    redis.call('HSET', key, 'head', state.head)
-    return 1
-  end
+local position_field, fence_field = 'q' .. state.position, 's' .. fence
+local held = state.position == state.head
+if held and state.head + 1 == state.tail then
+  -- The holder left and nobody waits: the queue is empty. One call, and no clock.
+  redis.call('HDEL', key, position_field, fence_field, 'head', 'tail')
+  return 1
 end
+redis.call('HDEL', key, position_field, fence_field)
 -- Someone may hold the lock now: the next live ticket (found past released and expired ones), whose
 -- process is told. A waiter leaving from the middle changes nothing unless the head had expired.
+local popped = 0
+if held then
+  state.head = state.head + 1
+  popped = 1
+end
 local head, _, head_inbox, more = front(key, state, clock())
 if popped == 1 and more == 0 then
-  redis.call('HSET', key, 'head', state.head)
+  save_head(key, state)
 end
 announce_new_head(popped + more, head, head_inbox, conversation)
 return 1
