@@ -15,7 +15,7 @@ const SCRIPTS = {
   delete: 1,
 } as const;
 
-type ScriptName = keyof typeof SCRIPTS;
+export type ScriptName = keyof typeof SCRIPTS;
 
 /** The name a script is registered under on an ioredis client. */
 export const commandName = (name: ScriptName) => `lockstore_${name}_v${VERSION}`;

@@ -100,4 +100,37 @@ describe('round trips', () => {
     await Promise.all(locks.map((lock) => lock.release()));
     await store.close();
   });
+
+  it('commands sent in one turn of the event loop go out in groups of four, in order', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: server.port });
+    const backend = new RedisBackend({ client, keyPrefix: 'countwrites', ownsClient: true });
+    await backend.start();
+    const store = new LockStore(backend);
+    await (await store.lock('warm-up')).release();
+    const socket = client.stream as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    const writes: number[] = [];
+    const [write, writev] = [socket._write.bind(socket), socket._writev.bind(socket)];
+    socket._write = (...a) => {
+      writes.push(1);
+      write(...a);
+    };
+    socket._writev = (chunks, ...rest) => {
+      writes.push((chunks as unknown[]).length);
+      writev(chunks, ...rest);
+    };
+    const commands = await commandsDuring(async () => {
+      const locks = await Promise.all(Array.from({ length: 10 }, (_, i) => store.lock(`conversation-${i}`)));
+      expect(locks.map((lock) => lock.fence)).toEqual([...locks.map((lock) => lock.fence)].sort((a, b) => a - b));
+      expect(writes).toEqual([4, 4, 2]);
+      writes.length = 0;
+      await Promise.all(locks.map((lock) => lock.release()));
+      expect(writes).toEqual([4, 4, 2]);
+      // One command alone is written at the end of its turn.
+      writes.length = 0;
+      await (await store.lock('alone')).release();
+      expect(writes).toEqual([1, 1]);
+    });
+    expect(commands.filter((c) => c.source === 'client')).toHaveLength(22);
+    await store.close();
+  });
 });
