@@ -1,7 +1,8 @@
 // A bench process of its own, driven by the main process over IPC: it takes locks when told and
 // reports when it got them, or runs a throughput loop. Times are wall-clock with sub-ms precision,
 // comparable across processes.
-import { type Locker, type Release, contenderNamed } from './contenders.js';
+import { Redis } from 'ioredis';
+import { type Locker, contenderNamed } from './contenders.js';
 import { wallClock } from './wall-clock.js';
 
 export type AgentCommand =
@@ -14,14 +15,28 @@ export type AgentCommand =
       readonly durationMs: number;
       readonly holdTurn: boolean;
     }
+  | { readonly cmd: 'relay'; readonly tag: number; readonly key: string; readonly durationMs: number }
   | { readonly cmd: 'close' };
 
 export type AgentReply =
   | { readonly tag: number; readonly acquiredAt: number }
   | { readonly tag: number; readonly cycles: number; readonly overlaps: number }
+  | { readonly tag: number; readonly turns: RelayTurn[] }
   | { readonly ready: true };
 
+/** One turn of a relay: when this process got the lock, the PING it timed while holding it, and when it let go. */
+export interface RelayTurn {
+  readonly acquiredAt: number;
+  readonly pingMs: number;
+  readonly releasedAt: number;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A lock attempt, or 'retry' when Rasa's store raised LockError (a racing cleanup deleted its ticket), as a caller would. */
+function retryable<T>(attempt: Promise<T>): Promise<T | 'retry'> {
+  return attempt.catch(() => 'retry' as const);
+}
 
 /**
  * Lock/release cycles on random keys, `concurrency` at a time, for `durationMs`. Also counts the
@@ -49,13 +64,8 @@ export async function throughput(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
         const key = `k${Math.floor(Math.random() * keys)}`;
-        let release: Release | undefined;
-        try {
-          release = await Promise.race([locker.lock(key), deadline]);
-        } catch {
-          // Rasa's store raises LockError when a racing cleanup deleted its ticket: a caller retries.
-          continue;
-        }
+        const release = await retryable(Promise.race([locker.lock(key), deadline]));
+        if (release === 'retry') continue;
         if (release === undefined) break;
         if (held.has(key)) overlaps++;
         held.add(key);
@@ -70,12 +80,40 @@ export async function throughput(
   return { cycles, overlaps };
 }
 
+/**
+ * A busy conversation: takes the lock on `key` over and over for `durationMs`, queueing again as soon
+ * as it lets go, while other processes do the same. Each holder times one PING on its own connection
+ * (the round trip a handler would make), so that hand-offs and round trips are measured by the same
+ * processes at the same moments.
+ */
+async function relay(locker: Locker, pinger: Redis, key: string, durationMs: number): Promise<RelayTurn[]> {
+  const end = performance.now() + durationMs;
+  const turns: RelayTurn[] = [];
+  while (performance.now() < end) {
+    const release = await retryable(locker.lock(key));
+    if (release === 'retry') continue;
+    const acquiredAt = wallClock();
+    const sentAt = performance.now();
+    await pinger.ping();
+    const pingMs = performance.now() - sentAt;
+    const releasedAt = wallClock();
+    turns.push({ acquiredAt, pingMs, releasedAt });
+    await release();
+  }
+  return turns;
+}
+
 if (process.send !== undefined && process.argv[2] !== undefined) {
-  const locker = await contenderNamed(process.argv[2]).create(Number(process.argv[3]));
+  const port = Number(process.argv[3]);
+  const locker = await contenderNamed(process.argv[2]).create(port);
+  const pinger = new Redis({ host: '127.0.0.1', port });
   const reply = (message: AgentReply) => process.send!(message);
   process.on('message', (command: AgentCommand) => {
     if (command.cmd === 'close') {
+      pinger.disconnect();
       void locker.close().finally(() => process.exit(0));
+    } else if (command.cmd === 'relay') {
+      void relay(locker, pinger, command.key, command.durationMs).then((turns) => reply({ tag: command.tag, turns }));
     } else if (command.cmd === 'lock') {
       void locker.lock(command.key).then(async (release) => {
         reply({ tag: command.tag, acquiredAt: wallClock() });

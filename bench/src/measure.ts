@@ -6,7 +6,7 @@ import { MemoryBackend } from '@lockstore/memory';
 import { RedisBackend } from '@lockstore/redis';
 import { Mutex as AsyncMutex } from 'async-mutex';
 import { Redis } from 'ioredis';
-import { type AgentCommand, type AgentReply, throughput } from './agent.js';
+import { type AgentCommand, type AgentReply, type RelayTurn, throughput } from './agent.js';
 import { wallClock } from './wall-clock.js';
 import type { Contender } from './contenders.js';
 
@@ -50,6 +50,10 @@ export class Agent {
   /** Asks for the lock; resolves with the wall-clock time it was acquired (it is released after `holdMs`). */
   async lock(key: string, holdMs: number): Promise<number> {
     return ((await this.#send({ cmd: 'lock', key, holdMs })) as { acquiredAt: number }).acquiredAt;
+  }
+
+  async relay(key: string, durationMs: number): Promise<RelayTurn[]> {
+    return ((await this.#send({ cmd: 'relay', key, durationMs })) as { turns: RelayTurn[] }).turns;
   }
 
   async throughput(keys: number, concurrency: number, durationMs: number, holdTurn: boolean): Promise<{ cycles: number; overlaps: number }> {
@@ -189,6 +193,31 @@ export async function handOff(contender: Contender, port: number, quick: boolean
   await waiter.close();
   await holder.close();
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+/**
+ * Hand-offs on a busy conversation: two processes relay one lock, each queueing again as soon as it
+ * lets go. A hand-off is a release on one process followed by the next holder starting on the other;
+ * the round trip is the PING each holder timed in the same run of the same processes.
+ */
+export async function busyHandOff(contender: Contender, port: number, quick: boolean) {
+  const agents = [await Agent.spawn(contender, port), await Agent.spawn(contender, port)];
+  const durationMs = quick ? 3000 : 10_000;
+  const perAgent = await Promise.all(agents.map((agent) => agent.relay('relay', durationMs)));
+  for (const agent of agents) await agent.close();
+  const events = perAgent.flatMap((turns, agent) => turns.map((turn) => ({ agent, ...turn }))).sort((a, b) => a.acquiredAt - b.acquiredAt);
+  const handOffs: number[] = [];
+  for (let i = 1; i < events.length; i++) {
+    const [before, after] = [events[i - 1]!, events[i]!];
+    if (before.agent !== after.agent) handOffs.push(after.acquiredAt - before.releasedAt);
+  }
+  return {
+    p50: percentile(handOffs, 50),
+    p99: percentile(handOffs, 99),
+    turns: events.length,
+    handOffs: handOffs.length,
+    pingMs: percentile(events.map((e) => e.pingMs), 50),
+  };
 }
 
 /** Waiters enqueued one after another from two processes: how often they are not served in that order. */
