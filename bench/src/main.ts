@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { startRedis } from '@lockstore/redis-servers';
 import { type Contender, asyncMutexMap, contenders, lockstoreMemory, lockstoreRedis, rasa, redisSemaphore } from './contenders.js';
 import {
+  benchmarkRates,
   ceiling,
   publishFloor,
   commandsPerCycle,
@@ -64,18 +65,21 @@ const keyCounts = [1, 100, 1000, 10_000];
 const rates = new Map<string, number>();
 const overlaps = new Map<string, number>();
 const rateKey = (c: Contender, keys: number, processes: number) => `${c.name}|${keys}|${processes}`;
-for (const c of contenders) {
-  for (const keys of keyCounts) {
-    for (const processes of c.where === 'redis' ? [1, 4] : [1]) {
-      const { rate } = await throughputOf(c, port, keys, processes, quick);
-      rates.set(rateKey(c, keys, processes), rate);
-      log(`  throughput ${c.name}, ${keys} keys, ${processes} process(es): ${rate.toFixed(0)} cycles/s`);
+const memoryContenders = contenders.filter((c) => c.where === 'memory');
+for (const keys of keyCounts) {
+  for (const [group, processes] of [[redisContenders, 1], [redisContenders, 4], [memoryContenders, 1]] as const) {
+    const results = await throughputOf(group, port, keys, processes, quick);
+    for (const [i, c] of group.entries()) {
+      rates.set(rateKey(c, keys, processes), results[i]!.rate);
+      log(`  throughput ${c.name}, ${keys} keys, ${processes} process(es): ${results[i]!.rate.toFixed(0)} cycles/s`);
     }
   }
-  // Exclusion: 10 keys, each lock held across one event-loop turn, so that two holders can meet.
-  const { overlaps: seen } = await throughputOf(c, port, 10, 1, quick, true);
-  overlaps.set(c.name, seen);
-  log(`  exclusion ${c.name}: ${seen} overlaps`);
+}
+// Exclusion: 10 keys, each lock held across one event-loop turn, so that two holders can meet.
+const exclusion = await throughputOf(contenders, port, 10, 1, quick, true);
+for (const [i, c] of contenders.entries()) {
+  overlaps.set(c.name, exclusion[i]!.overlaps);
+  log(`  exclusion ${c.name}: ${exclusion[i]!.overlaps} overlaps`);
 }
 
 const scaling = new Map<string, Awaited<ReturnType<typeof queueScaling>>>();
@@ -95,6 +99,11 @@ const memory = {
   asyncMutexAfter: await heapAfterConversations('async-mutex', 1_000_000),
 };
 log(`  memory: ${memory.lockstoreHeap.toFixed(0)} B heap per waiting ticket, ${memory.redis.redisBytes.toFixed(0)} B Redis per waiting ticket`);
+// The ceiling again at the end: the higher of the two counts, so that a slow start makes no goal easier.
+const lastRates = benchmarkRates(port, quick);
+limit.pingPerSecond = Math.max(limit.pingPerSecond, lastRates.pingPerSecond);
+limit.evalshaPerSecond = Math.max(limit.evalshaPerSecond, lastRates.evalshaPerSecond);
+log(`  ceiling at the end: PING ${lastRates.pingPerSecond.toFixed(0)}/s, EVALSHA ${lastRates.evalshaPerSecond.toFixed(0)}/s`);
 await server.stop();
 
 // ---- the report ----
@@ -163,8 +172,8 @@ lines.push('## The limit', '');
 table(
   ['', 'value'],
   [
-    ['PING (redis-benchmark, 50 clients)', `${int(limit.pingPerSecond)}/s`],
-    ['EVALSHA of `return 1` (redis-benchmark, 50 clients)', `${int(limit.evalshaPerSecond)}/s`],
+    ['PING (redis-benchmark, 50 clients; the higher of a run at the start and one at the end)', `${int(limit.pingPerSecond)}/s`],
+    ['EVALSHA of `return 1` (redis-benchmark, 50 clients; likewise)', `${int(limit.evalshaPerSecond)}/s`],
     ['one PING round trip, back to back, p50', `${ms(limit.pingRttMs)} ms`],
     ['one PING round trip after 20 ms of quiet (as before each hand-off), p50', `${ms(limit.idleRttMs)} ms`],
     ['a PUBLISH reaching a subscriber in another process after 20 ms of quiet, p50', `${ms(limit.publishFloorMs)} ms`],
@@ -193,7 +202,7 @@ table(
 lines.push(
   '## Throughput (lock cycles per second, 64 in flight per process)',
   '',
-  'The last column is a separate run on 10 keys where each lock is held across one event-loop turn: the times the process saw one key held twice at once, that is, a broken lock.',
+  `The contenders of a column take turns in slices of ${quick ? '0.7' : '1.5'} s, ${quick ? 3 : 5} each; the median slice is shown. The last column is a separate run on 10 keys where each lock is held across one event-loop turn: the times a process saw one key held twice at once, that is, a broken lock (summed over the slices).`,
   '',
 );
 table(

@@ -67,14 +67,20 @@ export class Agent {
   }
 }
 
-/** The limit: raw round trips on the same server. */
-export async function ceiling(port: number, quick: boolean) {
+/** redis-benchmark's PING and EVALSHA rates on the server, 50 clients. */
+export function benchmarkRates(port: number, quick: boolean) {
   const n = quick ? 50_000 : 200_000;
   const rate = (...command: string[]) => {
     const out = execFileSync('redis-benchmark', ['-p', String(port), '-n', String(n), '-c', '50', '-q', ...command], { encoding: 'utf8' });
     const match = /([\d.]+) requests per second/.exec(out.split('\r').at(-1)!);
     return Number(match?.[1] ?? Number.NaN);
   };
+  const sha = execFileSync('redis-cli', ['-p', String(port), 'script', 'load', 'return 1'], { encoding: 'utf8' }).trim();
+  return { pingPerSecond: rate('ping'), evalshaPerSecond: rate('evalsha', sha, '0') };
+}
+
+/** The limit: raw round trips on the same server. */
+export async function ceiling(port: number, quick: boolean) {
   const admin = new Redis({ port });
   const sha = (await admin.script('LOAD', 'return 1')) as string;
   const rtts: number[] = [];
@@ -100,8 +106,7 @@ export async function ceiling(port: number, quick: boolean) {
   }
   admin.disconnect();
   return {
-    pingPerSecond: rate('ping'),
-    evalshaPerSecond: rate('evalsha', sha, '0'),
+    ...benchmarkRates(port, quick),
     pingRttMs: percentile(rtts, 50),
     idleRttMs: percentile(idleRtts, 50),
     evalshaRttMs: percentile(evalshaRtts, 50),
@@ -244,24 +249,48 @@ export async function fifo(contender: Contender, port: number, quick: boolean) {
   return { rounds, notFifo };
 }
 
-/** Lock cycles per second over `keys` keys, from `processes` processes at once, and the overlaps seen. */
-export async function throughputOf(contender: Contender, port: number, keys: number, processes: number, quick: boolean, holdTurn = false) {
-  const durationMs = quick ? 2000 : 5000;
+/**
+ * Lock cycles per second over `keys` keys, from `processes` processes at once, for each contender,
+ * and the overlaps each saw. The contenders take turns in short slices and each one's median slice
+ * counts, so that a machine that slows down for a while favours nobody.
+ */
+export async function throughputOf(
+  contenders: readonly Contender[],
+  port: number,
+  keys: number,
+  processes: number,
+  quick: boolean,
+  holdTurn = false,
+): Promise<{ rate: number; overlaps: number }[]> {
+  const [rounds, sliceMs] = quick ? [3, 700] : [5, 1500];
   const concurrency = 64;
-  let results: { cycles: number; overlaps: number }[];
-  if (contender.where === 'memory') {
-    const locker = await contender.create(port);
-    results = [await throughput(locker, keys, concurrency, durationMs, holdTurn)];
-    await locker.close();
-  } else {
-    const agents = await Promise.all(Array.from({ length: processes }, () => Agent.spawn(contender, port)));
-    results = await Promise.all(agents.map((a) => a.throughput(keys, concurrency, durationMs, holdTurn)));
-    await Promise.all(agents.map((a) => a.close()));
+  const runners = await Promise.all(
+    contenders.map(async (contender) => {
+      if (contender.where === 'memory') {
+        const locker = await contender.create(port);
+        return {
+          run: async () => [await throughput(locker, keys, concurrency, sliceMs, holdTurn)],
+          close: () => locker.close(),
+        };
+      }
+      const agents = await Promise.all(Array.from({ length: processes }, () => Agent.spawn(contender, port)));
+      return {
+        run: () => Promise.all(agents.map((a) => a.throughput(keys, concurrency, sliceMs, holdTurn))),
+        close: async () => void (await Promise.all(agents.map((a) => a.close()))),
+      };
+    }),
+  );
+  const rates = contenders.map((): number[] => []);
+  const overlaps = contenders.map(() => 0);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, runner] of runners.entries()) {
+      const results = await runner.run();
+      rates[i]!.push(results.reduce((sum, r) => sum + r.cycles, 0) / (sliceMs / 1000));
+      overlaps[i]! += results.reduce((sum, r) => sum + r.overlaps, 0);
+    }
   }
-  return {
-    rate: results.reduce((sum, r) => sum + r.cycles, 0) / (durationMs / 1000),
-    overlaps: results.reduce((sum, r) => sum + r.overlaps, 0),
-  };
+  for (const runner of runners) await runner.close();
+  return contenders.map((_, i) => ({ rate: percentile(rates[i]!, 50), overlaps: overlaps[i]! }));
 }
 
 /**
