@@ -33,9 +33,21 @@ export interface RelayTurn {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A lock attempt, or 'retry' when Rasa's store raised LockError (a racing cleanup deleted its ticket), as a caller would. */
-function retryable<T>(attempt: Promise<T>): Promise<T | 'retry'> {
-  return attempt.catch(() => 'retry' as const);
+/**
+ * Lock attempts for a measurement of `durationMs`. An attempt resolves to the release; to 'retry' when
+ * Rasa's store raised LockError (a racing cleanup deleted its ticket), which a caller retries; or to
+ * 'late' once the measurement is over, since a lock that never comes (Rasa's waiters can poll for ever
+ * once their ticket was overwritten) must not hold it past its end.
+ */
+function attemptsFor(locker: Locker, durationMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), durationMs + 100);
+  });
+  return {
+    attempt: (key: string) => Promise.race([locker.lock(key).catch(() => 'retry' as const), late]),
+    stop: () => clearTimeout(timer),
+  };
 }
 
 /**
@@ -51,12 +63,7 @@ export async function throughput(
   holdTurn = false,
 ): Promise<{ cycles: number; overlaps: number }> {
   const end = performance.now() + durationMs;
-  // A lock that never comes (Rasa's waiters can poll for ever once their ticket was overwritten) must
-  // not hold the measurement past its end.
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), durationMs + 100);
-  });
+  const attempts = attemptsFor(locker, durationMs);
   const held = new Set<string>();
   let cycles = 0;
   let overlaps = 0;
@@ -64,9 +71,9 @@ export async function throughput(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
         const key = `k${Math.floor(Math.random() * keys)}`;
-        const release = await retryable(Promise.race([locker.lock(key), deadline]));
+        const release = await attempts.attempt(key);
         if (release === 'retry') continue;
-        if (release === undefined) break;
+        if (release === 'late') break;
         if (held.has(key)) overlaps++;
         held.add(key);
         if (holdTurn) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -76,7 +83,7 @@ export async function throughput(
       }
     }),
   );
-  clearTimeout(timer);
+  attempts.stop();
   return { cycles, overlaps };
 }
 
@@ -89,9 +96,11 @@ export async function throughput(
 async function relay(locker: Locker, pinger: Redis, key: string, durationMs: number): Promise<RelayTurn[]> {
   const end = performance.now() + durationMs;
   const turns: RelayTurn[] = [];
+  const attempts = attemptsFor(locker, durationMs);
   while (performance.now() < end) {
-    const release = await retryable(locker.lock(key));
+    const release = await attempts.attempt(key);
     if (release === 'retry') continue;
+    if (release === 'late') break;
     const acquiredAt = wallClock();
     const sentAt = performance.now();
     await pinger.ping();
@@ -100,6 +109,7 @@ async function relay(locker: Locker, pinger: Redis, key: string, durationMs: num
     turns.push({ acquiredAt, pingMs, releasedAt });
     await release();
   }
+  attempts.stop();
   return turns;
 }
 

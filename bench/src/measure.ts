@@ -146,7 +146,7 @@ export async function uncontended(contenders: readonly Contender[], port: number
   const lockers = await Promise.all(contenders.map((c) => c.create(port)));
   const times = contenders.map((): number[] => []);
   for (const locker of lockers) for (let i = 0; i < 50; i++) await (await locker.lock('warm'))();
-  for (let round = 0; round < (quick ? 20 : 100); round++) {
+  for (let round = 0; round < (quick ? 60 : 200); round++) {
     for (const [i, locker] of lockers.entries()) {
       for (let j = 0; j < 25; j++) {
         const t = performance.now();
