@@ -37,7 +37,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Lock attempts for a measurement of `durationMs`. An attempt resolves to the release; to 'retry' when
  * Rasa's store raised LockError (a racing cleanup deleted its ticket), which a caller retries; or to
  * 'late' once the measurement is over, since a lock that never comes (Rasa's waiters can poll for ever
- * once their ticket was overwritten) must not hold it past its end.
+ * once their ticket was overwritten) must not hold it past its end. A late lock that comes after all
+ * is released then.
  */
 function attemptsFor(locker: Locker, durationMs: number) {
   let timer: NodeJS.Timeout | undefined;
@@ -45,7 +46,13 @@ function attemptsFor(locker: Locker, durationMs: number) {
     timer = setTimeout(() => resolve('late'), durationMs + 100);
   });
   return {
-    attempt: (key: string) => Promise.race([locker.lock(key).catch(() => 'retry' as const), late]),
+    attempt: async (key: string) => {
+      const lock = locker.lock(key).catch(() => 'retry' as const);
+      const outcome = await Promise.race([lock, late]);
+      // A lock that comes after all is let go at once, so that it blocks no later measurement.
+      if (outcome === 'late') void lock.then((release) => (release === 'retry' ? undefined : release())).catch(() => {});
+      return outcome;
+    },
     stop: () => clearTimeout(timer),
   };
 }

@@ -61,8 +61,8 @@ export class RedisBackend implements LockBackend {
   readonly #sharded: boolean;
   readonly #watching = new Map<string, { tickets: Set<number>; ready: Promise<unknown> }>();
   readonly #plainInbox: string;
-  /** The client socket that holds back this turn's commands, and how many it holds. */
-  #corked: Redis['stream'] | undefined;
+  /** The client socket written to in this turn of the event loop, and how many commands it holds back. */
+  #turnStream: Redis['stream'] | undefined;
   #held = 0;
 
   constructor(options: RedisBackendOptions) {
@@ -154,26 +154,29 @@ export class RedisBackend implements LockBackend {
   }
 
   /**
-   * Runs a script. Commands sent in one turn of the event loop go out in groups of
-   * {@link WRITE_GROUP} and the rest at the end of the turn, instead of one system call each; their
-   * order is unchanged. On Cluster, whose client has a socket per node, each is written at once.
+   * Runs a script. The first command of a turn of the event loop is written at once; the ones that
+   * follow it in the same turn go out in groups of {@link WRITE_GROUP}, the rest at the end of the
+   * turn, instead of one system call each. Their order is unchanged. On Cluster, whose client has a
+   * socket per node, each command is written at once.
    */
   #run(name: ScriptName, key: string, args: readonly (string | number)[]): Promise<unknown> {
     const stream = this.#sharded ? undefined : (this.#client as Redis).stream;
-    if (stream !== undefined && this.#corked !== stream) {
-      this.#corked = stream;
+    if (stream === undefined) return runScript(this.#client, name, key, args);
+    if (this.#turnStream !== stream) {
+      this.#turnStream = stream;
       this.#held = 0;
-      stream.cork();
       process.nextTick(() => {
-        if (this.#corked === stream) this.#corked = undefined;
-        stream.uncork();
+        if (this.#held > 0) stream.uncork();
+        this.#turnStream = undefined;
+        this.#held = 0;
       });
+      return runScript(this.#client, name, key, args);
     }
+    if (this.#held === 0) stream.cork();
     const reply = runScript(this.#client, name, key, args);
-    if (stream !== undefined && ++this.#held >= WRITE_GROUP) {
-      this.#held = 0;
+    if (++this.#held === WRITE_GROUP) {
       stream.uncork();
-      stream.cork();
+      this.#held = 0;
     }
     return reply;
   }
