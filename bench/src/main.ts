@@ -246,6 +246,7 @@ lines.push(
   "- Rasa's algorithm is a faithful port of its RedisLockStore (JSON ticket list with GET/SET, 1 s polling), run for comparison only.",
   '- redis-semaphore and redlock run with their defaults; when they give up waiting, the caller retries, as a message handler must.',
   '- The memory contenders run in one process: they have no hand-off between processes.',
+  '- In the busy relay, a dash means that no turn changed process, so no hand-off was measured: one process took every turn.',
   "- Rasa's figures with few keys include its races: concurrent issues read the same list and run together (its weakness W1), which inflates its throughput.",
   '- Every Redis contender uses the same ioredis client, with its default options.',
   '',
