@@ -191,9 +191,12 @@ export class LockStore {
   /** Releases a held ticket; shared by every {@link Lock} of this store. A second call does nothing. */
   readonly #releaseHeld = async (ticket: Ticket): Promise<void> => {
     if (ticket.phase !== 'held') return;
+    // The command goes out before the local bookkeeping: the next holder is waiting for it. (Wrapped
+    // so that a backend that throws instead of rejecting is handled the same way.)
+    const released = (async () => this.#backend.release(ticket.conversationId, ticket.fence))();
     this.#finish(ticket);
     try {
-      await this.#backend.release(ticket.conversationId, ticket.fence);
+      await released;
     } catch (error) {
       throw storeFailure(`release ticket ${ticket.fence} of conversation ${JSON.stringify(ticket.conversationId)}`, error);
     }
