@@ -34,11 +34,10 @@ export interface RelayTurn {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Lock attempts for a measurement of `durationMs`. An attempt resolves to the release; to 'retry' when
- * Rasa's store raised LockError (a racing cleanup deleted its ticket), which a caller retries; or to
- * 'late' once the measurement is over, since a lock that never comes (Rasa's waiters can poll for ever
- * once their ticket was overwritten) must not hold it past its end. A late lock that comes after all
- * is released then.
+ * Lock attempts for a measurement of `durationMs`. An attempt resolves to the release, or to 'late'
+ * once the measurement is over: a lock that never comes (Rasa's waiters can poll for ever once their
+ * ticket was overwritten) must not hold it past its end. A late lock that comes after all is released
+ * then, so that it blocks no later measurement.
  */
 function attemptsFor(locker: Locker, durationMs: number) {
   let timer: NodeJS.Timeout | undefined;
@@ -47,10 +46,9 @@ function attemptsFor(locker: Locker, durationMs: number) {
   });
   return {
     attempt: async (key: string) => {
-      const lock = locker.lock(key).catch(() => 'retry' as const);
+      const lock = locker.lock(key);
       const outcome = await Promise.race([lock, late]);
-      // A lock that comes after all is let go at once, so that it blocks no later measurement.
-      if (outcome === 'late') void lock.then((release) => (release === 'retry' ? undefined : release())).catch(() => {});
+      if (outcome === 'late') void lock.then((release) => release()).catch(() => {});
       return outcome;
     },
     stop: () => clearTimeout(timer),
@@ -79,7 +77,6 @@ export async function throughput(
       while (performance.now() < end) {
         const key = `k${Math.floor(Math.random() * keys)}`;
         const release = await attempts.attempt(key);
-        if (release === 'retry') continue;
         if (release === 'late') break;
         if (held.has(key)) overlaps++;
         held.add(key);
@@ -106,7 +103,6 @@ async function relay(locker: Locker, pinger: Redis, key: string, durationMs: num
   const attempts = attemptsFor(locker, durationMs);
   while (performance.now() < end) {
     const release = await attempts.attempt(key);
-    if (release === 'retry') continue;
     if (release === 'late') break;
     const acquiredAt = wallClock();
     const sentAt = performance.now();

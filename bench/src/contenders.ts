@@ -69,7 +69,8 @@ export const rasa: Contender = {
   create(port) {
     const redis = client(port);
     const store = new RasaLockStore(redis, 'rasabench');
-    return Promise.resolve({ lock: (key) => store.lock(key), close: async () => void (await redis.quit()) });
+    // Its store raises LockError when a racing cleanup deleted the ticket it polls for: a caller retries.
+    return Promise.resolve({ lock: (key) => untilAcquired(() => store.lock(key)), close: async () => void (await redis.quit()) });
   },
 };
 
