@@ -49,6 +49,8 @@ export interface TortureReport {
   readonly verdict: Verdict;
   readonly faults: Record<string, number>;
   readonly workersStarted: number;
+  /** Workers that ended on their own with an error (a crash, or a store they could not reach at start). */
+  readonly workersCrashed: number;
   /** Conversations that could not be locked within one lifetime plus a margin after the last fault. */
   readonly blocked: number;
   /** The longest wait to lock a conversation after the last fault, in ms. */
@@ -62,6 +64,7 @@ interface Worker {
   readonly child: ChildProcess;
   state: WorkerState;
   killed: boolean;
+  crashed: boolean;
   exited: Promise<void>;
 }
 
@@ -105,8 +108,13 @@ export async function runTorture(options: TortureOptions): Promise<TortureReport
       logFile: join(dir, `${id}.log`),
     };
     const child = fork(workerScript, [JSON.stringify(plan)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const worker: Worker = { id, child, state: { holding: 0, waiting: 0, cycles: 0 }, killed: false, exited: Promise.resolve() };
-    worker.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const worker: Worker = { id, child, state: { holding: 0, waiting: 0, cycles: 0 }, killed: false, crashed: false, exited: Promise.resolve() };
+    worker.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        worker.crashed = !worker.killed && code !== 0;
+        resolve();
+      }),
+    );
     child.on('message', (state: WorkerState) => {
       worker.state = state;
     });
@@ -151,19 +159,20 @@ export async function runTorture(options: TortureOptions): Promise<TortureReport
   // Let service resume after the last fault, then stop the workers and see that nothing stays blocked.
   await sleep(lifetimeMs * 2);
   const survivors = workers.filter((w) => !w.killed);
-  for (const w of survivors) w.child.send('stop');
+  for (const w of survivors) if (w.child.connected) w.child.send('stop');
   await Promise.all(survivors.map((w) => w.exited));
   const { blocked, drainMs } = await drain(options, conversations, lifetimeMs);
   const leftovers = options.leftovers ? await options.leftovers() : undefined;
 
+  const workersCrashed = workers.filter((w) => w.crashed).length;
   const lines = readdirSync(dir).flatMap((file) => parseLog(join(dir, file)));
   rmSync(dir, { recursive: true, force: true });
   const verdict = checkRun(lines, records, new Set(survivors.map((w) => w.id)), lifetimeMs, new Set(options.dataLossFaults ?? []));
   const faults: Record<string, number> = {};
   for (const record of records) faults[record.kind] = (faults[record.kind] ?? 0) + 1;
   const violations =
-    verdict.overlaps + verdict.unfencedOverlaps + verdict.outOfOrder + verdict.missing + verdict.duplicated + blocked + (leftovers ?? 0);
-  return { verdict, faults, workersStarted: started, blocked, drainMs, leftovers, violations };
+    verdict.overlaps + verdict.unfencedOverlaps + verdict.outOfOrder + verdict.missing + verdict.duplicated + blocked + (leftovers ?? 0) + workersCrashed;
+  return { verdict, faults, workersStarted: started, workersCrashed, blocked, drainMs, leftovers, violations };
 }
 
 async function drain(options: TortureOptions, conversations: readonly string[], lifetimeMs: number) {
@@ -223,6 +232,7 @@ export function formatReport(report: TortureReport): string {
     ['VIOLATION messages processed more than once', v.duplicated],
     ['VIOLATION conversations still blocked after the last fault', report.blocked],
     ['VIOLATION keys left in the store', report.leftovers ?? 'not counted'],
+    ['VIOLATION worker processes that crashed', report.workersCrashed],
     ['longest wait to lock a conversation after the last fault (ms)', report.drainMs],
     ...Object.entries(v.worstRecoveryMs).map(([kind, ms]): [string, string] => [`worst recovery after ${kind} (ms)`, Number.isFinite(ms) ? ms.toFixed(0) : 'never']),
   ];

@@ -10,7 +10,21 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const random = (max: number) => Math.random() * max;
 
 const skewed: Clock = { ...systemClock, now: () => Date.now() + plan.clockSkewMs };
-const store = await createLockStore(plan.config, { clock: skewed, resolveFrom: plan.resolveFrom, onError: () => {} });
+
+/** Like a service that starts while its store is restarting or unreachable: tries again for a while. */
+async function connect() {
+  const giveUpAt = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await createLockStore(plan.config, { clock: skewed, resolveFrom: plan.resolveFrom, onError: () => {} });
+    } catch (error) {
+      if (!LockstoreError.is(error, 'CONNECTION_FAILED') || Date.now() > giveUpAt) throw error;
+      await sleep(200);
+    }
+  }
+}
+
+const store = await connect();
 
 let state: WorkerState = { holding: 0, waiting: 0, cycles: 0 };
 const report = (change: Partial<WorkerState>) => {
