@@ -1,4 +1,4 @@
-import type { IssueResult, LockBackend, TicketStatus } from './backend.js';
+import type { LockBackend, TicketStatus } from './backend.js';
 import { missingBackendMethods } from './backend.js';
 import { type Clock, systemClock } from './clock.js';
 import { lifetimeFromEnv } from './config.js';
@@ -191,9 +191,8 @@ export class LockStore {
   /** Releases a held ticket; shared by every {@link Lock} of this store. A second call does nothing. */
   readonly #releaseHeld = async (ticket: Ticket): Promise<void> => {
     if (ticket.phase !== 'held') return;
-    // The command goes out before the local bookkeeping: the next holder is waiting for it. (Wrapped
-    // so that a backend that throws instead of rejecting is handled the same way.)
-    const released = (async () => this.#backend.release(ticket.conversationId, ticket.fence))();
+    // The command goes out before the local bookkeeping: the next holder is waiting for it.
+    const released = rejecting(() => this.#backend.release(ticket.conversationId, ticket.fence));
     this.#finish(ticket);
     try {
       await released;
@@ -252,13 +251,7 @@ export class LockStore {
     const ticket = new Ticket(conversationId, lifetimeMs, options.renew ?? true);
     // The backend call is made before the first await, so tickets are issued in call order.
     const sentAt = this.#clock.now();
-    let issued: Promise<IssueResult>;
-    try {
-      issued = this.#backend.issue(conversationId, lifetimeMs);
-    } catch (error) {
-      // A backend that throws instead of rejecting fails the same typed way.
-      throw storeFailure(`issue a ticket for conversation ${JSON.stringify(conversationId)}`, error);
-    }
+    const issued = rejecting(() => this.#backend.issue(conversationId, lifetimeMs));
     this.#tickets.add(ticket);
     if (signal !== undefined || Number.isFinite(timeoutMs)) this.#watchCancellation(ticket, timeoutMs, signal);
     const issuing: { count: number; early?: Set<number> } = this.#issuing.get(conversationId) ?? { count: 0 };
@@ -367,7 +360,7 @@ export class LockStore {
       ended.push(ticket);
     }
     // Released only once every local ticket has ended, so no grant reaches a ticket being closed.
-    await Promise.allSettled(ended.map((ticket) => this.#backend.release(ticket.conversationId, ticket.fence)));
+    await Promise.allSettled(ended.map((ticket) => rejecting(() => this.#backend.release(ticket.conversationId, ticket.fence))));
     this.#scheduler.clear();
     await this.#backend.close();
   }
@@ -443,8 +436,7 @@ export class LockStore {
       ticket: ticket.fence,
       lifetimeMs: ticket.renew ? ticket.lifetimeMs : null,
     }));
-    // Wrapped so that a backend that throws instead of rejecting is handled the same way.
-    const reply = (async () => this.#backend.refresh(requests))();
+    const reply = rejecting(() => this.#backend.refresh(requests));
     reply.then(
       (statuses) => tickets.forEach((ticket, i) => this.#apply(ticket, statuses[i], sentAt)),
       (error: unknown) => tickets.forEach((ticket) => this.#refreshFailed(ticket, error)),
@@ -502,9 +494,22 @@ export class LockStore {
   }
 
   #releaseQuietly(ticket: Ticket): void {
-    this.#backend.release(ticket.conversationId, ticket.fence).catch((error: unknown) => {
+    rejecting(() => this.#backend.release(ticket.conversationId, ticket.fence)).catch((error: unknown) => {
       this.#onError(storeFailure(`release ticket ${ticket.fence} of conversation ${JSON.stringify(ticket.conversationId)}`, error));
     });
+  }
+}
+
+/**
+ * Calls the backend. A backend that throws instead of returning a rejected promise fails the same
+ * way, so that its error reaches the same handling (and never escapes a timer or an abort listener).
+ */
+function rejecting<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as it was thrown
+    return Promise.reject(error);
   }
 }
 

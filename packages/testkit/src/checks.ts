@@ -494,6 +494,29 @@ export const failures: CheckGroup = {
       },
     },
     {
+      name: 'a backend whose release throws instead of rejecting: cancelled waiters and close report STORE_FAILURE',
+      async run(h) {
+        const reported: LockstoreError[] = [];
+        const backend = await h.backend();
+        const store = await h.store(
+          { onError: (e) => reported.push(e) },
+          { ...failing(backend, {}), release: () => { throw new Error('synchronous failure'); } },
+        );
+        const holder = await store.lock(CONVERSATION);
+        const controller = new AbortController();
+        const waiter = store.lock(CONVERSATION, { signal: controller.signal });
+        await h.settle();
+        controller.abort();
+        expect(await rejectionCode(waiter)).toBe('ACQUIRE_ABORTED');
+        await h.settle();
+        expect(reported.map((e) => e.code)).toEqual(['STORE_FAILURE']);
+        expect(await rejectionCode(holder.release())).toBe('STORE_FAILURE');
+        const open = await store.lock(`${CONVERSATION}-open`);
+        await store.close();
+        expect(open.signal.aborted).toBe(true);
+      },
+    },
+    {
       name: 'a failed release never masks the handler error',
       async run(h) {
         const reported: LockstoreError[] = [];
