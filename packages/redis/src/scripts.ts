@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
 /** Bumped whenever a script changes, so that processes of two versions never share a script name. */
-const VERSION = 6;
+const VERSION = 7;
 
 const common = readFileSync(new URL('./lua/common.lua', import.meta.url), 'utf8');
 

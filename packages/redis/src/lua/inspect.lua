@@ -11,7 +11,7 @@ announce_new_head(popped, head, head_inbox, ARGV[1])
 
 local reply = {}
 for position = state.head, state.tail - 1 do
-  local value = redis.call('HGET', key, 'q' .. position)
+  local value = redis.call('HGET', key, 'q' .. int(position))
   if value then
     local fence, expires = parse(value)
     if expires > now then

@@ -15,12 +15,17 @@ local state = load(key)
 local head, head_expires, head_inbox, popped = front(key, state, now)
 announce_new_head(popped, head, head_inbox, conversation)
 
-local fence = string.format('%.0f', math.max(tonumber(state.last or '0') + 1, now_us))
-local position = state.tail
-redis.call('HSET', key, 'last', fence, 'tail', position + 1, 'q' .. position, entry(fence, now + lifetime, inbox), 's' .. fence, position)
+local fence_number = math.max(state.last and tonumber(state.last) + 1 or 0, now_us)
+local fence = int(fence_number)
+-- An empty queue starts again at position 0, the usual case, which so needs no formatting.
+local position, next_position = '0', '1'
+if state.tail > 0 then
+  position, next_position = int(state.tail), int(state.tail + 1)
+end
+redis.call('HSET', key, 'last', fence, 'tail', next_position, 'q' .. position, entry(fence, now + lifetime, inbox), 's' .. fence, position)
 keep_until(key, state, now + lifetime, now, tonumber(ARGV[4]))
 
 if head then
-  return { tonumber(fence), 0, lifetime, head_expires - now }
+  return { fence_number, 0, lifetime, head_expires - now }
 end
-return { tonumber(fence), 1, lifetime, -1 }
+return { fence_number, 1, lifetime, -1 }

@@ -11,19 +11,19 @@ local state = load(key, fence)
 local head, head_expires, head_inbox, popped = front(key, state, now)
 announce_new_head(popped, head, head_inbox, conversation)
 
-local value = state.position and redis.call('HGET', key, 'q' .. state.position)
+local value = state.position and redis.call('HGET', key, 'q' .. state.position_text)
 if not value then
   return { 0 }
 end
 local _, expires, inbox = parse(value)
 if expires <= now then
   -- An expired ticket behind the head: its owner has noticed, so drop it now.
-  redis.call('HDEL', key, 'q' .. state.position, 's' .. fence)
+  redis.call('HDEL', key, 'q' .. state.position_text, 's' .. fence)
   return { 0 }
 end
 if ARGV[2] ~= '' then
   expires = now + tonumber(ARGV[2])
-  redis.call('HSET', key, 'q' .. state.position, entry(fence, expires, inbox))
+  redis.call('HSET', key, 'q' .. state.position_text, entry(fence, expires, inbox))
   keep_until(key, state, expires, now, tonumber(ARGV[4]))
 end
 if head == fence then

@@ -10,7 +10,7 @@ local state = load(key, fence)
 if not state.position then
   return 0
 end
-local position_field, fence_field = 'q' .. state.position, 's' .. fence
+local position_field, fence_field = 'q' .. state.position_text, 's' .. fence
 local held = state.position == state.head
 if held and state.head + 1 == state.tail then
   -- The holder left and nobody waits: the queue is empty. One call, and no clock.
