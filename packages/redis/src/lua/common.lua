@@ -14,8 +14,8 @@
 -- Invariant after every script: the entry at `head` is the live head, or the queue is empty.
 --
 -- Numbers are turned into text with int() and only where needed: Lua's own conversion of a number
--- (concatenation, or a number passed to redis.call) goes through floating-point formatting, several
--- times slower, and such conversions were most of a script's own cost.
+-- (concatenation, or a number passed to redis.call) goes through floating-point formatting, which
+-- costs about twice as much.
 
 -- An integer as text (the integers here, fences included, are below 2^53).
 local function int(n)
