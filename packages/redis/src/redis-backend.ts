@@ -10,7 +10,7 @@ import type {
 } from '@lockstore/core';
 import type { Cluster, Redis } from 'ioredis';
 import { KeySpace } from './keys.js';
-import { type ScriptName, defineScripts, runScript } from './scripts.js';
+import { type ScriptName, Scripts } from './scripts.js';
 
 /**
  * How many commands of one turn of the event loop are written to the socket together. Small groups
@@ -50,6 +50,7 @@ export interface RedisBackendOptions {
 export class RedisBackend implements LockBackend {
   readonly capabilities: BackendCapabilities = { clock: 'server', multiProcess: true };
   readonly #client: Redis | Cluster;
+  readonly #scripts: Scripts;
   readonly #subscriber: Redis | Cluster;
   readonly #keys: KeySpace;
   readonly #fenceRetentionMs: number;
@@ -72,7 +73,7 @@ export class RedisBackend implements LockBackend {
     this.#plainInbox = `P${this.inbox}`;
     this.#fenceRetentionMs = options.fenceRetentionMs ?? 3_600_000;
     this.#ownsClient = options.ownsClient ?? false;
-    defineScripts(this.#client);
+    this.#scripts = new Scripts(this.#client);
     this.#sharded = (this.#client as { isCluster?: boolean }).isCluster === true;
     // A subscribed connection can do nothing else, hence a second one, shared by all locks.
     this.#subscriber = this.#sharded ? (this.#client as Cluster).duplicate([], { shardedSubscribers: true }) : this.#client.duplicate();
@@ -88,12 +89,23 @@ export class RedisBackend implements LockBackend {
    */
   readonly inbox: string;
 
-  /** Subscribes to this process's inbox. Resolves once grants can be received. */
+  /**
+   * Subscribes to this process's inbox and loads the operations' functions where the server has
+   * them. Resolves once grants can be received.
+   */
   start(): Promise<unknown> {
-    this.#subscribed ??= (this.#sharded ? Promise.resolve() : this.#subscriber.subscribe(this.inbox)).then(() => {
+    this.#subscribed ??= Promise.all([
+      this.#sharded ? undefined : this.#subscriber.subscribe(this.inbox),
+      this.#scripts.prepare(),
+    ]).then(() => {
       this.#started = true;
     });
     return this.#subscribed;
+  }
+
+  /** Whether operations run as Redis functions (Redis 7 and later) rather than as scripts. */
+  get usesFunctions(): boolean {
+    return this.#scripts.functions;
   }
 
   /** Where a ticket's grant is published, as the scripts store it: `P<channel>` or, sharded, `S<channel>`. */
@@ -161,7 +173,7 @@ export class RedisBackend implements LockBackend {
    */
   #run(name: ScriptName, key: string, args: readonly (string | number)[]): Promise<unknown> {
     const stream = this.#sharded ? undefined : (this.#client as Redis).stream;
-    if (stream === undefined) return runScript(this.#client, name, key, args);
+    if (stream === undefined) return this.#scripts.run(name, key, args);
     if (this.#turnStream !== stream) {
       this.#turnStream = stream;
       this.#held = 0;
@@ -170,10 +182,10 @@ export class RedisBackend implements LockBackend {
         this.#turnStream = undefined;
         this.#held = 0;
       });
-      return runScript(this.#client, name, key, args);
+      return this.#scripts.run(name, key, args);
     }
     if (this.#held === 0) stream.cork();
-    const reply = runScript(this.#client, name, key, args);
+    const reply = this.#scripts.run(name, key, args);
     if (++this.#held === WRITE_GROUP) {
       stream.uncork();
       this.#held = 0;

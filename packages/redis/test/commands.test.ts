@@ -29,7 +29,7 @@ async function storeOn(prefix: string, lifetimeMs = 60_000): Promise<LockStore> 
   const backend = new RedisBackend({ client: new Redis({ host: '127.0.0.1', port: server.port }), keyPrefix: prefix, ownsClient: true });
   await backend.start();
   const store = new LockStore(backend, { lifetimeMs });
-  // Warm up: the first call of each script may load it (NOSCRIPT, then EVAL).
+  // Warm up: without functions, the first call of each script may load it (NOSCRIPT, then EVAL).
   await (await store.lock('warm-up')).release();
   await backend.refresh([{ conversationId: 'warm-up', ticket: 1, lifetimeMs: null }]);
   return store;
@@ -53,7 +53,7 @@ describe('round trips', () => {
       const lock = await store.lock('conversation');
       await lock.release();
     });
-    expect(commands.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['evalsha', 'evalsha']);
+    expect(commands.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['fcall', 'fcall']);
     // Inside Redis: issue reads the clock and the queue and writes the ticket; release reads the queue
     // and, as nobody waits, empties it in one write (no clock, no publish).
     expect(commands.filter((c) => c.source === 'lua').map((c) => c.command)).toEqual(['time', 'hmget', 'hset', 'hmget', 'hdel']);
@@ -68,7 +68,7 @@ describe('round trips', () => {
       waiting = track(waiterStore.lock('conversation'));
       await sleep(1000);
     });
-    expect(whileWaiting.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['evalsha']);
+    expect(whileWaiting.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['fcall']);
     expect(waiting.state).toBe('pending');
 
     const handOff = await commandsDuring(async () => {
@@ -76,7 +76,7 @@ describe('round trips', () => {
       await waiting.promise;
     });
     // The release script granted the lock and published it: no retry, no poll from the waiter.
-    expect(handOff.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['evalsha']);
+    expect(handOff.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['fcall']);
     expect(handOff.filter((c) => c.command === 'publish').map((c) => c.source)).toEqual(['lua']);
     await ((await waiting.promise) as { release(): Promise<void> }).release();
     await holderStore.close();
@@ -93,7 +93,7 @@ describe('round trips', () => {
     expect(renewals.length).toBeGreaterThanOrEqual(80);
     for (let i = 0; i < renewals.length; i += 40) {
       const batch = renewals.slice(i, i + 40);
-      expect(batch.every((c) => c.command === 'evalsha')).toBe(true);
+      expect(batch.every((c) => c.command === 'fcall')).toBe(true);
       expect(batch.at(-1)!.time - batch[0]!.time).toBeLessThan(0.05);
     }
     for (const lock of locks) expect(lock.signal.aborted).toBe(false);
@@ -132,5 +132,40 @@ describe('round trips', () => {
     });
     expect(commands.filter((c) => c.source === 'client')).toHaveLength(22);
     await store.close();
+  });
+
+  it('a server that lost its functions gets them again with the next call, which still succeeds', async () => {
+    const store = await storeOn('countreload');
+    const admin = new Redis({ host: '127.0.0.1', port: server.port });
+    await admin.function('FLUSH');
+    const commands = await commandsDuring(async () => {
+      const lock = await store.lock('conversation');
+      await lock.release();
+    });
+    // The call that found no function, the library, the same call again, then the release.
+    expect(commands.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['fcall', 'function', 'fcall', 'fcall']);
+    expect(await admin.function('LIST')).toHaveLength(1);
+    admin.disconnect();
+    await store.close();
+  });
+
+  it('without functions (here an ACL user that may not use FUNCTION), every operation is a script, same count', async () => {
+    const admin = new Redis({ host: '127.0.0.1', port: server.port });
+    await admin.acl('SETUSER', 'nofunctions', 'on', '>nofunctionspassword', '~*', '&*', '+@all', '-function');
+    const client = new Redis({ host: '127.0.0.1', port: server.port, username: 'nofunctions', password: 'nofunctionspassword' });
+    const backend = new RedisBackend({ client, keyPrefix: 'countscripts', ownsClient: true });
+    await backend.start();
+    expect(backend.usesFunctions).toBe(false);
+    const store = new LockStore(backend);
+    // The first call of each script loads it (NOSCRIPT, then EVAL).
+    await (await store.lock('conversation')).release();
+    const commands = await commandsDuring(async () => {
+      const lock = await store.lock('conversation');
+      await lock.release();
+    });
+    expect(commands.filter((c) => c.source === 'client').map((c) => c.command)).toEqual(['evalsha', 'evalsha']);
+    expect(commands.filter((c) => c.source === 'lua').map((c) => c.command)).toEqual(['time', 'hmget', 'hset', 'hmget', 'hdel']);
+    await store.close();
+    admin.disconnect();
   });
 });
