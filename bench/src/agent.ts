@@ -20,7 +20,7 @@ export type AgentCommand =
 
 export type AgentReply =
   | { readonly tag: number; readonly acquiredAt: number }
-  | { readonly tag: number; readonly cycles: number; readonly overlaps: number }
+  | { readonly tag: number; readonly cycles: number; readonly overlaps: number; readonly stillWaiting: number }
   | { readonly tag: number; readonly turns: RelayTurn[] }
   | { readonly ready: true };
 
@@ -37,10 +37,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Lock attempts for a measurement of `durationMs`. An attempt resolves to the release, or to 'late'
  * once the measurement is over: a lock that never comes (Rasa's waiters can poll for ever once their
  * ticket was overwritten) must not hold it past its end. A late lock that comes after all is released
- * then, so that it blocks no later measurement.
+ * then, so that it blocks no later measurement. `stillWaiting` counts the late attempts whose lock has
+ * not come yet: work this process would go on doing after its measurement.
  */
 function attemptsFor(locker: Locker, durationMs: number) {
   let timer: NodeJS.Timeout | undefined;
+  let stillWaiting = 0;
   const late = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), durationMs + 100);
   });
@@ -48,10 +50,19 @@ function attemptsFor(locker: Locker, durationMs: number) {
     attempt: async (key: string) => {
       const lock = locker.lock(key);
       const outcome = await Promise.race([lock, late]);
-      if (outcome === 'late') void lock.then((release) => release()).catch(() => {});
+      if (outcome === 'late') {
+        stillWaiting++;
+        void lock
+          .then((release) => release())
+          .catch(() => {})
+          .finally(() => stillWaiting--);
+      }
       return outcome;
     },
-    stop: () => clearTimeout(timer),
+    stop: () => {
+      clearTimeout(timer);
+      return stillWaiting;
+    },
   };
 }
 
@@ -66,7 +77,7 @@ export async function throughput(
   concurrency: number,
   durationMs: number,
   holdTurn = false,
-): Promise<{ cycles: number; overlaps: number }> {
+): Promise<{ cycles: number; overlaps: number; stillWaiting: number }> {
   const end = performance.now() + durationMs;
   const attempts = attemptsFor(locker, durationMs);
   const held = new Set<string>();
@@ -87,8 +98,7 @@ export async function throughput(
       }
     }),
   );
-  attempts.stop();
-  return { cycles, overlaps };
+  return { cycles, overlaps, stillWaiting: attempts.stop() };
 }
 
 /**
