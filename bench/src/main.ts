@@ -71,7 +71,8 @@ for (const keys of keyCounts) {
     const results = await throughputOf(group, port, keys, processes, quick);
     for (const [i, c] of group.entries()) {
       rates.set(rateKey(c, keys, processes), results[i]!.rate);
-      log(`  throughput ${c.name}, ${keys} keys, ${processes} process(es): ${results[i]!.rate.toFixed(0)} cycles/s`);
+      const { rate, slowest, fastest } = results[i]!;
+      log(`  throughput ${c.name}, ${keys} keys, ${processes} process(es): ${rate.toFixed(0)} cycles/s (slices ${slowest.toFixed(0)}–${fastest.toFixed(0)})`);
     }
   }
 }
@@ -208,7 +209,7 @@ table(
 lines.push(
   '## Throughput (lock cycles per second, 64 in flight per process)',
   '',
-  `The contenders of a column take turns in slices of ${quick ? '0.7' : '1.5'} s, ${quick ? 3 : 5} each; the median slice is shown. A process still waiting for locks when its slice ends (Rasa's pollers can wait for ever) is replaced by a fresh one, so that its leftover work does not slow the next contender. The last column is a separate run on 10 keys where each lock is held across one event-loop turn: the times a process saw one key held twice at once, that is, a broken lock (summed over the slices).`,
+  `The contenders of a column take turns in slices of ${quick ? '0.7' : '1.5'} s, ${quick ? 3 : 5} each, in a new random order each round; the median slice is shown. A process still waiting for locks when its slice ends (Rasa's pollers can wait for ever) is replaced by a fresh one, so that its leftover work does not slow the next contender. The last column is a separate run on 10 keys where each lock is held across one event-loop turn: the times a process saw one key held twice at once, that is, a broken lock (summed over the slices).`,
   '',
 );
 table(

@@ -261,7 +261,7 @@ export async function throughputOf(
   processes: number,
   quick: boolean,
   holdTurn = false,
-): Promise<{ rate: number; overlaps: number }[]> {
+): Promise<{ rate: number; slowest: number; fastest: number; overlaps: number }[]> {
   const [rounds, sliceMs] = quick ? [3, 700] : [5, 1500];
   const concurrency = 64;
   const runners = await Promise.all(
@@ -295,14 +295,30 @@ export async function throughputOf(
   const rates = contenders.map((): number[] => []);
   const overlaps = contenders.map(() => 0);
   for (let round = 0; round < rounds; round++) {
-    for (const [i, runner] of runners.entries()) {
-      const results = await runner.run();
+    // Each round runs the contenders in a new random order, so that none always runs right after the
+    // same one: a slice can leave the machine busy for a moment (replaced processes warming up, say).
+    for (const i of shuffled(runners.keys())) {
+      const results = await runners[i]!.run();
       rates[i]!.push(results.reduce((sum, r) => sum + r.cycles, 0) / (sliceMs / 1000));
       overlaps[i]! += results.reduce((sum, r) => sum + r.overlaps, 0);
     }
   }
   for (const runner of runners) await runner.close();
-  return contenders.map((_, i) => ({ rate: percentile(rates[i]!, 50), overlaps: overlaps[i]! }));
+  return contenders.map((_, i) => ({
+    rate: percentile(rates[i]!, 50),
+    slowest: Math.min(...rates[i]!),
+    fastest: Math.max(...rates[i]!),
+    overlaps: overlaps[i]!,
+  }));
+}
+
+function shuffled<T>(items: Iterable<T>): T[] {
+  const result = [...items];
+  for (let i = result.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [result[i], result[j]] = [result[j]!, result[i]!];
+  }
+  return result;
 }
 
 /**
