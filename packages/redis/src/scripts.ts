@@ -35,13 +35,13 @@ const isLibraryMissing = (error: unknown) => isReplyError(error) && /function no
 const isLibraryLoaded = (error: unknown) => isReplyError(error) && /already exists/i.test((error as Error).message);
 
 /**
- * Runs the operations' Lua inside Redis, one command each. On Redis 7 and later they are functions of
- * one library, loaded once per server: a call then runs only the operation, where EVALSHA also sets
- * the script up and defines the shared helpers again on every call. A lock cycle so costs Redis about
- * a fifth less time. Where functions cannot be used — Redis 6, an ACL user without FUNCTION, a server that
- * could not be asked at start, or a Cluster, whose every node would need the library — each operation
- * is a script sent as EVALSHA (the script text only after Redis answers NOSCRIPT). Both forms run the
- * same code on the same keys, so processes using either share conversations.
+ * Runs the operations' Lua inside Redis, one command each. On Redis 7 and later they are functions
+ * of one library, loaded once per server: a call then runs only the operation, where EVALSHA also
+ * sets the script up and defines the shared helpers again on every call. A lock cycle so costs Redis
+ * about a fifth less time. Where functions cannot be used — Redis 6, an ACL user without FUNCTION, a
+ * server that could not be asked at start, or a Cluster, whose every node would need the library —
+ * each operation is a script sent as EVALSHA (the script text only after Redis answers NOSCRIPT).
+ * Both forms run the same code on the same keys, so processes using either share conversations.
  */
 export class Scripts {
   readonly #client: Redis | Cluster;
