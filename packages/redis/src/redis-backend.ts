@@ -94,10 +94,8 @@ export class RedisBackend implements LockBackend {
    * them. Resolves once grants can be received.
    */
   start(): Promise<unknown> {
-    this.#subscribed ??= Promise.all([
-      this.#sharded ? undefined : this.#subscriber.subscribe(this.inbox),
-      this.#scripts.prepare(),
-    ]).then(() => {
+    // On Cluster, grants come by channels per conversation and operations stay scripts.
+    this.#subscribed ??= Promise.all(this.#sharded ? [] : [this.#subscriber.subscribe(this.inbox), this.#scripts.prepare()]).then(() => {
       this.#started = true;
     });
     return this.#subscribed;

@@ -59,9 +59,11 @@ export class Scripts {
     return this.#functions;
   }
 
-  /** Loads the library unless this is a Cluster. Resolves either way: scripts are the fallback. */
+  /**
+   * Loads the library; until it is loaded, and for good if it cannot be, operations go as scripts.
+   * Resolves either way. Not for a Cluster, whose every node would need the library.
+   */
   async prepare(): Promise<void> {
-    if ((this.#client as { isCluster?: boolean }).isCluster === true) return;
     try {
       await this.#load();
       this.#functions = true;
