@@ -18,16 +18,19 @@ const SCRIPTS = {
 export type ScriptName = keyof typeof SCRIPTS;
 
 const names = Object.keys(SCRIPTS) as ScriptName[];
-const body = (name: ScriptName) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+const table = <T>(of: (name: ScriptName) => T) => Object.fromEntries(names.map((name) => [name, of(name)])) as Record<ScriptName, T>;
+
+/** Each operation's Lua, read once. */
+const BODY = table((name) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8'));
 
 /** The name an operation has as a script on an ioredis client, and as a function in Redis. */
-export const commandName = (name: ScriptName) => `lockstore_${name}_v${VERSION}`;
+const COMMAND = table((name) => `lockstore_${name}_v${VERSION}`);
 
 /** The function library: the shared helpers are defined once, when Redis loads it. */
 const LIBRARY = [
   `#!lua name=lockstore_v${VERSION}`,
   common,
-  ...names.map((name) => `redis.register_function('${commandName(name)}', function(KEYS, ARGV)\n${body(name)}\nend)`),
+  ...names.map((name) => `redis.register_function('${COMMAND[name]}', function(KEYS, ARGV)\n${BODY[name]}\nend)`),
 ].join('\n');
 
 const isReplyError = (error: unknown) => error instanceof Error && error.name === 'ReplyError';
@@ -50,7 +53,7 @@ export class Scripts {
   constructor(client: Redis | Cluster) {
     this.#client = client;
     for (const name of names) {
-      client.defineCommand(commandName(name), { numberOfKeys: SCRIPTS[name], lua: `${common}\n${body(name)}` });
+      client.defineCommand(COMMAND[name], { numberOfKeys: SCRIPTS[name], lua: `${common}\n${BODY[name]}` });
     }
   }
 
@@ -75,10 +78,10 @@ export class Scripts {
   /** Runs an operation on a conversation's key: one command, one round trip. */
   run(name: ScriptName, key: string, args: readonly (string | number)[]): Promise<unknown> {
     if (!this.#functions) {
-      const script = (this.#client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[commandName(name)]!;
+      const script = (this.#client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[COMMAND[name]]!;
       return script.call(this.#client, key, ...args);
     }
-    const call = () => (this.#client as Redis).fcall(commandName(name), 1, key, ...args);
+    const call = () => (this.#client as Redis).fcall(COMMAND[name], 1, key, ...args);
     return call().catch((error: unknown) => {
       if (!isLibraryMissing(error)) throw error;
       // The server lost its functions (it restarted without its data, or they were flushed). The
