@@ -70,8 +70,8 @@ for (const keys of keyCounts) {
   for (const [group, processes] of [[redisContenders, 1], [redisContenders, 4], [memoryContenders, 1]] as const) {
     const results = await throughputOf(group, port, keys, processes, quick);
     for (const [i, c] of group.entries()) {
-      rates.set(rateKey(c, keys, processes), results[i]!.rate);
       const { rate, slowest, fastest } = results[i]!;
+      rates.set(rateKey(c, keys, processes), rate);
       log(`  throughput ${c.name}, ${keys} keys, ${processes} process(es): ${rate.toFixed(0)} cycles/s (slices ${slowest.toFixed(0)}–${fastest.toFixed(0)})`);
     }
   }
