@@ -12,13 +12,6 @@ import type { Cluster, Redis } from 'ioredis';
 import { KeySpace } from './keys.js';
 import { type ScriptName, Scripts } from './scripts.js';
 
-/**
- * How many commands of one turn of the event loop are written to the socket together. Small groups
- * save system calls (the costliest part of a command on the client) while Redis already works on the
- * previous group; one large group per turn would leave Redis idle while the client writes it.
- */
-const WRITE_GROUP = 4;
-
 /** Options of {@link RedisBackend}. */
 export interface RedisBackendOptions {
   /**
@@ -62,9 +55,6 @@ export class RedisBackend implements LockBackend {
   readonly #sharded: boolean;
   readonly #watching = new Map<string, { tickets: Set<number>; ready: Promise<unknown> }>();
   readonly #plainInbox: string;
-  /** The client socket written to in this turn of the event loop, and how many commands it holds back. */
-  #turnStream: Redis['stream'] | undefined;
-  #held = 0;
 
   constructor(options: RedisBackendOptions) {
     this.#client = options.client;
@@ -121,7 +111,7 @@ export class RedisBackend implements LockBackend {
   }
 
   refresh(requests: readonly RefreshRequest[]): Promise<TicketStatus[]> {
-    // Sent together: ioredis pipelines them (per node on Cluster), one round trip for the batch.
+    // Asked for in one turn, so sent together: one batch command (on Cluster, one command each).
     return Promise.all(
       requests.map(async ({ conversationId, ticket, lifetimeMs }): Promise<TicketStatus> => {
         const key = this.#keys.conversation(conversationId);
@@ -163,32 +153,8 @@ export class RedisBackend implements LockBackend {
     if (this.#ownsClient) await this.#client.quit().catch(() => this.#client.disconnect());
   }
 
-  /**
-   * Runs a script. The first command of a turn of the event loop is written at once; the ones that
-   * follow it in the same turn go out in groups of {@link WRITE_GROUP}, the rest at the end of the
-   * turn, instead of one system call each. Their order is unchanged. On Cluster, whose client has a
-   * socket per node, each command is written at once.
-   */
   #run(name: ScriptName, key: string, args: readonly (string | number)[]): Promise<unknown> {
-    const stream = this.#sharded ? undefined : (this.#client as Redis).stream;
-    if (stream === undefined) return this.#scripts.run(name, key, args);
-    if (this.#turnStream !== stream) {
-      this.#turnStream = stream;
-      this.#held = 0;
-      process.nextTick(() => {
-        if (this.#held > 0) stream.uncork();
-        this.#turnStream = undefined;
-        this.#held = 0;
-      });
-      return this.#scripts.run(name, key, args);
-    }
-    if (this.#held === 0) stream.cork();
-    const reply = this.#scripts.run(name, key, args);
-    if (++this.#held === WRITE_GROUP) {
-      stream.uncork();
-      this.#held = 0;
-    }
-    return reply;
+    return this.#scripts.run({ name, key, args });
   }
 
   #onMessage(message: string): void {
