@@ -35,15 +35,21 @@ const BODY = table(lua);
 const COMMAND = table((name) => `lockstore_${name}_v${VERSION}`);
 const BATCH = `lockstore_batch_v${VERSION}`;
 
-/** Every operation as a Lua function in the table OPS, which the batch runs them from. */
-const OPS = ['local OPS = {}', ...names.map((name) => `OPS['${name}'] = function(KEYS, ARGV)\n${BODY[name]}\nend`)].join('\n');
+/**
+ * An operation as a Lua function of its key and arguments: plain parameters, so that calling it makes
+ * no table (the batch calls one per operation).
+ */
+const operation = (name: ScriptName) => `function(...)\n${BODY[name]}\nend`;
+
+/** Every operation in the table OPS, which the batch runs them from. */
+const OPS = ['local OPS = {}', ...names.map((name) => `OPS['${name}'] = ${operation(name)}`)].join('\n');
 
 /** The function library: the shared helpers are defined once, when Redis loads it. */
 const LIBRARY = [
   `#!lua name=lockstore_v${VERSION}`,
   common,
   OPS,
-  ...names.map((name) => `redis.register_function('${COMMAND[name]}', OPS['${name}'])`),
+  ...names.map((name) => `redis.register_function('${COMMAND[name]}', function(KEYS, ARGV) return OPS['${name}'](KEYS[1], unpack(ARGV)) end)`),
   `redis.register_function('${BATCH}', function(KEYS, ARGV)\n${lua('batch')}\nend)`,
 ].join('\n');
 
@@ -85,7 +91,9 @@ export class Scripts {
     this.#client = client;
     this.#batches = (client as { isCluster?: boolean }).isCluster !== true;
     // The number of keys is each call's first argument, as for FCALL.
-    for (const name of names) client.defineCommand(COMMAND[name], { lua: `${common}\n${BODY[name]}` });
+    for (const name of names) {
+      client.defineCommand(COMMAND[name], { lua: `${common}\nlocal operation = ${operation(name)}\nreturn operation(KEYS[1], unpack(ARGV))` });
+    }
     client.defineCommand(BATCH, { lua: `${common}\n${OPS}\n${lua('batch')}` });
   }
 

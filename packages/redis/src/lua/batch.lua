@@ -9,7 +9,7 @@ local replies = {}
 local at = 1
 for i = 1, #KEYS do
   local operation, count = OPS[ARGV[at]], tonumber(ARGV[at + 1])
-  local ok, reply = pcall(operation, { KEYS[i] }, { unpack(ARGV, at + 2, at + 1 + count) })
+  local ok, reply = pcall(operation, KEYS[i], unpack(ARGV, at + 2, at + 1 + count))
   if ok then
     replies[i] = reply
   elseif type(reply) == 'table' and reply.err then

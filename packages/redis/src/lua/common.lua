@@ -40,18 +40,18 @@ local function entry(fence, expires, inbox)
   return fence .. ' ' .. int(expires) .. ' ' .. inbox
 end
 
--- Reads, in one call, what every script needs first: the queue positions, the last fence, until when
--- (ms on Redis's clock) the key is kept, and the position of ticket `fence` (when given), also as
--- the text it is stored as.
+-- Reads, in one call, what every script needs first: the queue positions, until when (ms on Redis's
+-- clock) the key is kept, and either the last fence or, when `fence` is given, the position of that
+-- ticket (also as the text it is stored as). Each field read costs, so no more are.
 local function load(key, fence)
-  local v = redis.call('HMGET', key, 'head', 'tail', 'last', 'until', 's' .. (fence or ''))
+  local v = redis.call('HMGET', key, 'head', 'tail', 'until', fence and 's' .. fence or 'last')
   return {
     head = v[1] and tonumber(v[1]) or 0,
     tail = v[2] and tonumber(v[2]) or 0,
-    last = v[3],
-    keep = v[4] and tonumber(v[4]) or 0,
-    position = v[5] and tonumber(v[5]),
-    position_text = v[5],
+    keep_text = v[3] or nil,
+    last = not fence and v[4] or nil,
+    position = fence and v[4] and tonumber(v[4]) or nil,
+    position_text = fence and v[4] or nil,
   }
 end
 
@@ -103,11 +103,12 @@ end
 -- Keeps the hash alive until every ticket in it expired (plus a second), and for at least half the
 -- fence retention after its last use: a crashed process leaves nothing behind for ever, a live ticket
 -- never loses its queue. The expiry is only rewritten when it falls short, and the field `until`
--- remembers it, so that checking costs no call of its own.
+-- remembers it, so that checking costs no call of its own (and its text is made a number only here).
 local function keep_until(key, state, expires, now, retention)
-  if state.keep < expires + 1000 or state.keep < now + retention / 2 then
-    state.keep = math.max(expires + 1000, now + retention)
-    redis.call('HSET', key, 'until', int(state.keep))
-    redis.call('PEXPIRE', key, int(state.keep - now))
+  local keep = state.keep_text and tonumber(state.keep_text) or 0
+  if keep < expires + 1000 or keep < now + retention / 2 then
+    keep = math.max(expires + 1000, now + retention)
+    redis.call('HSET', key, 'until', int(keep))
+    redis.call('PEXPIRE', key, int(keep - now))
   end
 end

@@ -1,13 +1,12 @@
 -- inspect: the live tickets of a conversation, oldest first.
--- KEYS[1] the conversation's hash
--- ARGV[1] conversation id
+-- Arguments: the conversation's hash, conversation id
 -- Reply: { fence1, expires in ms 1, fence2, expires in ms 2, ... }
-local key = KEYS[1]
+local key, conversation = ...
 local now = clock()
 
 local state = load(key)
 local head, _, head_inbox, popped = front(key, state, now)
-announce_new_head(popped, head, head_inbox, ARGV[1])
+announce_new_head(popped, head, head_inbox, conversation)
 
 local reply = {}
 for position = state.head, state.tail - 1 do

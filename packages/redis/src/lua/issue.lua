@@ -1,14 +1,12 @@
 -- issue: appends a ticket to a conversation's queue; grants it at once when nobody holds the lock.
--- KEYS[1] the conversation's hash
--- ARGV[1] lifetime ms, ARGV[2] this process's inbox channel, ARGV[3] conversation id (for
--- announcements), ARGV[4] fence retention ms
+-- Arguments: the conversation's hash, lifetime ms, this process's inbox channel, conversation id (for
+-- announcements), fence retention ms
 -- Reply: { fence, granted (1/0), expires in ms, head expires in ms (-1 when granted) }
 --
 -- The fence is the larger of last + 1 and Redis's clock in microseconds, so fences keep rising even
 -- after the hash expired or Redis lost its data (as long as Redis's clock does not step back).
-local key = KEYS[1]
-local lifetime = tonumber(ARGV[1])
-local inbox, conversation = ARGV[2], ARGV[3]
+local key, lifetime, inbox, conversation, retention = ...
+lifetime = tonumber(lifetime)
 local now, now_us = clock()
 
 local state = load(key)
@@ -23,7 +21,7 @@ if state.tail > 0 then
   position, next_position = int(state.tail), int(state.tail + 1)
 end
 redis.call('HSET', key, 'last', fence, 'tail', next_position, 'q' .. position, entry(fence, now + lifetime, inbox), 's' .. fence, position)
-keep_until(key, state, now + lifetime, now, tonumber(ARGV[4]))
+keep_until(key, state, now + lifetime, now, tonumber(retention))
 
 if head then
   return { fence_number, 0, lifetime, head_expires - now }

@@ -1,10 +1,8 @@
 -- refresh: reports a ticket's state, extending its expiry first when asked (renewal).
--- KEYS[1] the conversation's hash
--- ARGV[1] fence, ARGV[2] new lifetime ms or '' to only read, ARGV[3] conversation id,
--- ARGV[4] fence retention ms
+-- Arguments: the conversation's hash, fence, new lifetime ms or '' to only read, conversation id,
+-- fence retention ms
 -- Reply: { 0 } gone | { 1, expires in ms } head | { 2, expires in ms, head expires in ms } waiting
-local key = KEYS[1]
-local fence, conversation = ARGV[1], ARGV[3]
+local key, fence, lifetime, conversation, retention = ...
 local now = clock()
 
 local state = load(key, fence)
@@ -21,10 +19,10 @@ if expires <= now then
   redis.call('HDEL', key, 'q' .. state.position_text, 's' .. fence)
   return { 0 }
 end
-if ARGV[2] ~= '' then
-  expires = now + tonumber(ARGV[2])
+if lifetime ~= '' then
+  expires = now + tonumber(lifetime)
   redis.call('HSET', key, 'q' .. state.position_text, entry(fence, expires, inbox))
-  keep_until(key, state, expires, now, tonumber(ARGV[4]))
+  keep_until(key, state, expires, now, tonumber(retention))
 end
 if head == fence then
   return { 1, expires - now }

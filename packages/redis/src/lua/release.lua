@@ -1,10 +1,8 @@
 -- release: removes a ticket wherever it is; when it held the lock, grants the lock to the next live
 -- ticket and pushes the grant to that ticket's process in the same step (hand-off in one round trip).
--- KEYS[1] the conversation's hash
--- ARGV[1] fence, ARGV[2] conversation id
+-- Arguments: the conversation's hash, fence, conversation id
 -- Reply: 1 when the ticket was in the queue, 0 when it was already gone
-local key = KEYS[1]
-local fence, conversation = ARGV[1], ARGV[2]
+local key, fence, conversation = ...
 
 local state = load(key, fence)
 if not state.position then
