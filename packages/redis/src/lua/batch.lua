@@ -8,7 +8,7 @@
 local replies = {}
 local at = 1
 for i = 1, #KEYS do
-  local operation, count = OPS[ARGV[at]], tonumber(ARGV[at + 1])
+  local operation, count = OPS[ARGV[at]], num(ARGV[at + 1])
   local ok, reply = pcall(operation, KEYS[i], unpack(ARGV, at + 2, at + 1 + count))
   if ok then
     replies[i] = reply

@@ -14,7 +14,7 @@ for position = state.head, state.tail - 1 do
   if value then
     local fence, expires = parse(value)
     if expires > now then
-      table.insert(reply, tonumber(fence))
+      table.insert(reply, num(fence))
       table.insert(reply, expires - now)
     end
   end

@@ -6,14 +6,14 @@
 -- The fence is the larger of last + 1 and Redis's clock in microseconds, so fences keep rising even
 -- after the hash expired or Redis lost its data (as long as Redis's clock does not step back).
 local key, lifetime, inbox, conversation, retention = ...
-lifetime = tonumber(lifetime)
+lifetime = num(lifetime)
 local now, now_us = clock()
 
 local state = load(key)
 local head, head_expires, head_inbox, popped = front(key, state, now)
 announce_new_head(popped, head, head_inbox, conversation)
 
-local fence_number = math.max(state.last and tonumber(state.last) + 1 or 0, now_us)
+local fence_number = math.max(state.last and state.last + 1 or 0, now_us)
 local fence = int(fence_number)
 -- An empty queue starts again at position 0, the usual case, which so needs no formatting.
 local position, next_position = '0', '1'
@@ -21,7 +21,7 @@ if state.tail > 0 then
   position, next_position = int(state.tail), int(state.tail + 1)
 end
 redis.call('HSET', key, 'last', fence, 'tail', next_position, 'q' .. position, entry(fence, now + lifetime, inbox), 's' .. fence, position)
-keep_until(key, state, now + lifetime, now, tonumber(retention))
+keep_until(key, state, now + lifetime, now, num(retention))
 
 if head then
   return { fence_number, 0, lifetime, head_expires - now }

@@ -20,9 +20,9 @@ if expires <= now then
   return { 0 }
 end
 if lifetime ~= '' then
-  expires = now + tonumber(lifetime)
+  expires = now + num(lifetime)
   redis.call('HSET', key, 'q' .. state.position_text, entry(fence, expires, inbox))
-  keep_until(key, state, expires, now, tonumber(retention))
+  keep_until(key, state, expires, now, num(retention))
 end
 if head == fence then
   return { 1, expires - now }
