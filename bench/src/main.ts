@@ -63,6 +63,7 @@ for (const c of redisContenders) {
 
 const keyCounts = [1, 100, 1000, 10_000];
 const rates = new Map<string, number>();
+const redisCpu = new Map<string, number>();
 const overlaps = new Map<string, number>();
 const rateKey = (c: Contender, keys: number, processes: number) => `${c.name}|${keys}|${processes}`;
 const memoryContenders = contenders.filter((c) => c.where === 'memory');
@@ -70,9 +71,12 @@ for (const keys of keyCounts) {
   for (const [group, processes] of [[redisContenders, 1], [redisContenders, 4], [memoryContenders, 1]] as const) {
     const results = await throughputOf(group, port, keys, processes, quick);
     for (const [i, c] of group.entries()) {
-      const { rate, slowest, fastest } = results[i]!;
+      const { rate, slowest, fastest, redisMicrosPerCycle } = results[i]!;
       rates.set(rateKey(c, keys, processes), rate);
-      log(`  throughput ${c.name}, ${keys} keys, ${processes} process(es): ${rate.toFixed(0)} cycles/s (slices ${slowest.toFixed(0)}–${fastest.toFixed(0)})`);
+      redisCpu.set(rateKey(c, keys, processes), redisMicrosPerCycle);
+      log(
+        `  throughput ${c.name}, ${keys} keys, ${processes} process(es): ${rate.toFixed(0)} cycles/s (slices ${slowest.toFixed(0)}–${fastest.toFixed(0)}), Redis CPU ${redisMicrosPerCycle.toFixed(1)} µs per cycle`,
+      );
     }
   }
 }
@@ -110,6 +114,7 @@ await server.stop();
 // ---- the report ----
 const ms = (v: number) => (Number.isNaN(v) ? '—' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0));
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
+const micros = (v: number) => (Number.isNaN(v) ? '—' : v.toFixed(1));
 const rate = (c: Contender, keys: number, processes: number) => rates.get(rateKey(c, keys, processes)) ?? Number.NaN;
 
 const goals: [string, boolean, string][] = [];
@@ -219,6 +224,14 @@ table(
     ...keyCounts.flatMap((k) => [int(rate(c, k, 1)), c.where === 'redis' ? int(rate(c, k, 4)) : '—']),
     overlaps.get(c.name) ?? 0,
   ]),
+);
+lines.push(
+  "Redis's own CPU time per lock cycle in the same slices (µs, from INFO cpu, median slice). With four processes on two cores, Redis is one of five busy processes and gets about its share of the CPU, so this cost bounds the throughput.",
+  '',
+);
+table(
+  ['contender', ...keyCounts.flatMap((k) => [`${int(k)} keys, 1 proc`, `${int(k)} keys, 4 procs`])],
+  redisContenders.map((c) => [c.name, ...keyCounts.flatMap((k) => [1, 4].map((p) => micros(redisCpu.get(rateKey(c, k, p))!)))]),
 );
 lines.push('## Queue length', '', 'One conversation with N waiting tickets; the lock passes down the queue, each holder releasing at once.', '');
 table(

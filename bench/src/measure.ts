@@ -249,10 +249,18 @@ export async function fifo(contender: Contender, port: number, quick: boolean) {
   return { rounds, notFifo };
 }
 
+/** The CPU time the Redis server has used so far, in µs, as INFO reports it. */
+async function redisCpuMicros(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const seconds = (field: string) => Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1e6;
+}
+
 /**
  * Lock cycles per second over `keys` keys, from `processes` processes at once, for each contender,
- * and the overlaps each saw. The contenders take turns in short slices and each one's median slice
- * counts, so that a machine that slows down for a while favours nobody.
+ * the overlaps each saw, and the CPU time Redis spent per cycle. The contenders take turns in short
+ * slices and each one's median slice counts, so that a machine that slows down for a while favours
+ * nobody.
  */
 export async function throughputOf(
   contenders: readonly Contender[],
@@ -261,7 +269,7 @@ export async function throughputOf(
   processes: number,
   quick: boolean,
   holdTurn = false,
-): Promise<{ rate: number; slowest: number; fastest: number; overlaps: number }[]> {
+): Promise<{ rate: number; slowest: number; fastest: number; overlaps: number; redisMicrosPerCycle: number }[]> {
   const [rounds, sliceMs] = quick ? [3, 700] : [5, 1500];
   const concurrency = 64;
   const runners = await Promise.all(
@@ -293,22 +301,30 @@ export async function throughputOf(
     }),
   );
   const rates = contenders.map((): number[] => []);
+  const redisMicros = contenders.map((): number[] => []);
   const overlaps = contenders.map(() => 0);
+  const admin = new Redis({ port });
   for (let round = 0; round < rounds; round++) {
     // Each round runs the contenders in a new random order, so that none always runs right after the
     // same one: a slice can leave the machine busy for a moment (replaced processes warming up, say).
     for (const i of shuffled(runners.keys())) {
+      const cpuBefore = await redisCpuMicros(admin);
       const results = await runners[i]!.run();
-      rates[i]!.push(results.reduce((sum, r) => sum + r.cycles, 0) / (sliceMs / 1000));
+      const cycles = results.reduce((sum, r) => sum + r.cycles, 0);
+      rates[i]!.push(cycles / (sliceMs / 1000));
+      const cpu = (await redisCpuMicros(admin)) - cpuBefore;
+      if (cycles > 0) redisMicros[i]!.push(cpu / cycles);
       overlaps[i]! += results.reduce((sum, r) => sum + r.overlaps, 0);
     }
   }
   for (const runner of runners) await runner.close();
+  admin.disconnect();
   return contenders.map((_, i) => ({
     rate: percentile(rates[i]!, 50),
     slowest: Math.min(...rates[i]!),
     fastest: Math.max(...rates[i]!),
     overlaps: overlaps[i]!,
+    redisMicrosPerCycle: percentile(redisMicros[i]!, 50),
   }));
 }
 
@@ -346,12 +362,12 @@ export async function queueScaling(where: 'redis' | 'memory', port: number, wait
     await Promise.all(queued);
     total += performance.now() - t;
     const stats = await admin.info('commandstats');
-    serverUsec += scriptUsecPerCall(stats);
+    if (where === 'redis') serverUsec += scriptUsecPerCall(stats);
   }
   await store.close();
   client.disconnect();
   admin.disconnect();
-  return { msPerGrant: total / repeat / waiters, serverUsecPerCall: serverUsec / repeat };
+  return { msPerGrant: total / repeat / waiters, serverUsecPerCall: where === 'redis' ? serverUsec / repeat : Number.NaN };
 }
 
 /**

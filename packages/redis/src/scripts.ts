@@ -75,16 +75,18 @@ interface Queued {
  * after Redis answers NOSCRIPT). Both forms run the same code on the same keys, so processes using
  * either share conversations.
  *
- * The operations asked for in one turn of the event loop go out together, at the end of the turn: a
- * lone one as its own command, several as one batch command that runs each in turn. Redis so reads,
- * dispatches and answers one command for all of them, and the client sends and parses one. A busy
- * process does about half the work per lock cycle; a lone lock is still one command, one round trip.
- * On Cluster, whose operations of one turn are on keys of different nodes, each goes on its own.
+ * The first operation asked for in a turn of the event loop goes out at once, so that a lone lock
+ * waits for nothing. Those asked for after it in the same turn go out together at the end of the
+ * turn, as one batch command that runs each in turn: Redis reads, dispatches and answers one command
+ * for all of them, and the client sends and parses one. On Cluster, whose operations of one turn are
+ * on keys of different nodes, each goes on its own.
  */
 export class Scripts {
   readonly #client: Redis | Cluster;
   readonly #batches: boolean;
   #functions = false;
+  /** Whether an operation went out in this turn of the event loop; the ones after it wait in #queued. */
+  #turnStarted = false;
   #queued: Queued[] = [];
 
   constructor(client: Redis | Cluster) {
@@ -117,21 +119,32 @@ export class Scripts {
 
   /** Runs an operation on a conversation's key; resolves to its reply. */
   run(operation: Operation): Promise<unknown> {
-    if (!this.#batches) return this.#call(COMMAND[operation.name], [1, operation.key, ...operation.args]);
+    if (!this.#batches || !this.#turnStarted) {
+      if (this.#batches) {
+        this.#turnStarted = true;
+        process.nextTick(() => this.#endTurn());
+      }
+      return this.#send(operation);
+    }
     return new Promise((resolve, reject) => {
-      if (this.#queued.push({ operation, resolve, reject }) === 1) process.nextTick(() => this.#flush());
+      this.#queued.push({ operation, resolve, reject });
     });
   }
 
+  #send({ name, key, args }: Operation): Promise<unknown> {
+    return this.#call(COMMAND[name], [1, key, ...args]);
+  }
+
   /** Sends the operations queued in this turn, in order, in batches of at most {@link MAX_BATCH}. */
-  #flush(): void {
+  #endTurn(): void {
+    this.#turnStarted = false;
     const queued = this.#queued;
     this.#queued = [];
     for (let from = 0; from < queued.length; from += MAX_BATCH) {
       const part = queued.slice(from, from + MAX_BATCH);
       if (part.length === 1) {
         const [{ operation, resolve, reject }] = part as [Queued];
-        this.#call(COMMAND[operation.name], [1, operation.key, ...operation.args]).then(resolve, reject);
+        this.#send(operation).then(resolve, reject);
         continue;
       }
       const keys = part.map(({ operation }) => operation.key);
