@@ -1,12 +1,12 @@
 // A bench process of its own, driven by the main process over IPC: it takes locks when told and
-// reports when it got them, or runs a throughput loop. Times are wall-clock with sub-ms precision,
+// reports when it got them, or runs a throughput loop. Times are on the machine clock, with sub-ms precision,
 // comparable across processes.
 import { Redis } from 'ioredis';
 import { type Locker, contenderNamed } from './contenders.js';
-import { wallClock } from './wall-clock.js';
+import { machineClock } from './machine-clock.js';
 
 export type AgentCommand =
-  | { readonly cmd: 'lock'; readonly tag: number; readonly key: string; readonly holdMs: number }
+  | { readonly cmd: 'lock'; readonly tag: number; readonly key: string; readonly holdMs: number; readonly giveUpMs: number }
   | {
       readonly cmd: 'throughput';
       readonly tag: number;
@@ -19,7 +19,7 @@ export type AgentCommand =
   | { readonly cmd: 'close' };
 
 export type AgentReply =
-  | { readonly tag: number; readonly acquiredAt: number }
+  | { readonly tag: number; readonly acquiredAt: number | null }
   | { readonly tag: number; readonly cycles: number; readonly overlaps: number; readonly stillWaiting: number }
   | { readonly tag: number; readonly turns: RelayTurn[] }
   | { readonly ready: true };
@@ -114,11 +114,11 @@ async function relay(locker: Locker, pinger: Redis, key: string, durationMs: num
   while (performance.now() < end) {
     const release = await attempts.attempt(key);
     if (release === 'late') break;
-    const acquiredAt = wallClock();
+    const acquiredAt = machineClock();
     const sentAt = performance.now();
     await pinger.ping();
     const pingMs = performance.now() - sentAt;
-    const releasedAt = wallClock();
+    const releasedAt = machineClock();
     turns.push({ acquiredAt, pingMs, releasedAt });
     await release();
   }
@@ -138,8 +138,15 @@ if (process.send !== undefined && process.argv[2] !== undefined) {
     } else if (command.cmd === 'relay') {
       void relay(locker, pinger, command.key, command.durationMs).then((turns) => reply({ tag: command.tag, turns }));
     } else if (command.cmd === 'lock') {
-      void locker.lock(command.key).then(async (release) => {
-        reply({ tag: command.tag, acquiredAt: wallClock() });
+      // A lock that has not come after `giveUpMs` is reported as never coming (null).
+      const attempts = attemptsFor(locker, command.giveUpMs);
+      void attempts.attempt(command.key).then(async (release) => {
+        attempts.stop();
+        if (release === 'late') {
+          reply({ tag: command.tag, acquiredAt: null });
+          return;
+        }
+        reply({ tag: command.tag, acquiredAt: machineClock() });
         await sleep(command.holdMs);
         await release();
       });

@@ -46,12 +46,15 @@ for (const [i, c] of contenders.entries()) {
   log(`  uncontended ${c.name}: p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, ${commands ?? 0} commands`);
 }
 
-const handoffs = new Map<string, { p50: number; p99: number; notFifo: number; rounds: number }>();
-for (const c of contenders) {
-  const times = c.where === 'redis' ? await handOff(c, port, quick) : { p50: Number.NaN, p99: Number.NaN };
-  const order = c.where === 'redis' ? await fifo(c, port, quick) : { rounds: 0, notFifo: 0 };
-  handoffs.set(c.name, { ...times, ...order });
-  if (c.where === 'redis') log(`  hand-off ${c.name}: p50 ${times.p50.toFixed(2)} ms, p99 ${times.p99.toFixed(2)} ms, not FIFO ${order.notFifo}/${order.rounds}`);
+const handoffs = new Map<string, { p50: number; p99: number; stuck: number; order: Awaited<ReturnType<typeof fifo>> }>();
+for (const c of redisContenders) {
+  const times = await handOff(c, port, quick);
+  const order = await fifo(c, port, quick);
+  handoffs.set(c.name, { ...times, order });
+  log(
+    `  hand-off ${c.name}: p50 ${times.p50.toFixed(2)} ms, p99 ${times.p99.toFixed(2)} ms, ${times.stuck} stuck; ` +
+      `not FIFO ${order.notFifo}/${order.rounds}, ${order.stuck} stuck`,
+  );
 }
 
 const busy = new Map<string, Awaited<ReturnType<typeof busyHandOff>>>();
@@ -200,15 +203,17 @@ table(
 lines.push(
   '## Hand-off between processes',
   '',
-  'From a release on one process to the next holder starting on another. *Busy*: two processes relay one lock for a few seconds, each queueing again as soon as it lets go and timing one PING while it holds the lock, so that the round trip is measured by the same processes at the same moments. *Lone*: one hand-off after 20 ms of quiet, when waking the waiting process costs most. *Not FIFO*: how often four waiters, enqueued 15 ms apart from two processes, were not served in that order.',
+  'From a release on one process to the next holder starting on another. *Busy*: two processes relay one lock for a few seconds, each queueing again as soon as it lets go and timing one PING while it holds the lock, so that the round trip is measured by the same processes at the same moments. *Lone*: one hand-off after 20 ms of quiet, when waking the waiting process costs most. *Not FIFO*: how often four waiters, enqueued 15 ms apart from two processes, were not served in that order. *Stuck*: a waiter, lone or in the FIFO rounds, that still had no lock after 15 s (a poller whose ticket was lost waits for ever); its round counts for nothing else and its process is replaced.',
   '',
 );
 table(
-  ['contender', 'busy p50 ms', 'busy p99 ms', 'PING meanwhile p50 ms', 'turns that changed process', 'lone p50 ms', 'lone p99 ms', 'not FIFO'],
+  ['contender', 'busy p50 ms', 'busy p99 ms', 'PING meanwhile p50 ms', 'turns that changed process', 'lone p50 ms', 'lone p99 ms', 'not FIFO', 'stuck'],
   redisContenders.map((c) => {
     const h = handoffs.get(c.name)!;
     const b = busy.get(c.name)!;
-    return [c.name, ms(b.p50), ms(b.p99), ms(b.pingMs), `${int(b.handOffs)} of ${int(b.turns)}`, ms(h.p50), ms(h.p99), `${h.notFifo} of ${h.rounds} rounds`];
+    const { notFifo, rounds, stuck } = h.order;
+    const stuckCell = `${h.stuck} lone, ${stuck} FIFO rounds`;
+    return [c.name, ms(b.p50), ms(b.p99), ms(b.pingMs), `${int(b.handOffs)} of ${int(b.turns)}`, ms(h.p50), ms(h.p99), `${notFifo} of ${rounds} rounds`, stuckCell];
   }),
 );
 lines.push(

@@ -7,7 +7,7 @@ import { RedisBackend } from '@lockstore/redis';
 import { Mutex as AsyncMutex } from 'async-mutex';
 import { Redis } from 'ioredis';
 import { type AgentCommand, type AgentReply, type RelayTurn, throughput } from './agent.js';
-import { wallClock } from './wall-clock.js';
+import { machineClock } from './machine-clock.js';
 import type { Contender } from './contenders.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -17,6 +17,13 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
+
+/**
+ * How long a waiter of the hand-off and FIFO scenarios waits before it counts as stuck: a poller can
+ * wait for ever once its ticket was lost (Rasa's W2 and W8), while a hand-off takes at most a few
+ * poll intervals.
+ */
+const GIVE_UP_MS = 15_000;
 
 type WithoutTag<T> = T extends unknown ? Omit<T, 'tag'> : never;
 
@@ -47,9 +54,12 @@ export class Agent {
     });
   }
 
-  /** Asks for the lock; resolves with the wall-clock time it was acquired (it is released after `holdMs`). */
-  async lock(key: string, holdMs: number): Promise<number> {
-    return ((await this.#send({ cmd: 'lock', key, holdMs })) as { acquiredAt: number }).acquiredAt;
+  /**
+   * Asks for the lock; resolves with the time it was acquired (on the machine clock) (it is released after
+   * `holdMs`), or null when it had not come after {@link GIVE_UP_MS}.
+   */
+  async lock(key: string, holdMs: number): Promise<number | null> {
+    return ((await this.#send({ cmd: 'lock', key, holdMs, giveUpMs: GIVE_UP_MS })) as { acquiredAt: number | null }).acquiredAt;
   }
 
   async relay(key: string, durationMs: number): Promise<RelayTurn[]> {
@@ -126,7 +136,7 @@ export async function publishFloor(port: number): Promise<number> {
   for (let i = 0; i < 100; i++) {
     await sleep(20);
     const arrived = new Promise<number>((resolve) => (waiting = resolve));
-    const sentAt = wallClock();
+    const sentAt = machineClock();
     await publisher.publish('lockstore-bench-floor', 'x');
     arrivals.push((await arrived) - sentAt);
   }
@@ -179,25 +189,40 @@ export async function commandsPerCycle(contender: Contender, port: number) {
   return count / cycles;
 }
 
-/** Release on this process → the waiter on another process starts: the hand-off time. */
+/**
+ * Release on this process → the waiter on another process starts: the hand-off time. A waiter that
+ * never gets the lock counts as stuck, and its process is replaced, since it may go on polling.
+ */
 export async function handOff(contender: Contender, port: number, quick: boolean) {
   const holder = await contender.create(port);
-  const waiter = await Agent.spawn(contender, port);
+  let waiter = await Agent.spawn(contender, port);
   const rounds = contender.polls ? (quick ? 8 : 30) : quick ? 100 : 500;
   const times: number[] = [];
+  let stuck = 0;
   for (let i = 0; i < rounds; i++) {
     const key = `handoff${i % 10}`;
     const release = await holder.lock(key);
     const acquired = waiter.lock(key, 0);
     await sleep(20);
-    const releasedAt = wallClock();
+    const releasedAt = machineClock();
     await release();
-    times.push((await acquired) - releasedAt);
+    const acquiredAt = await acquired;
+    if (acquiredAt === null) {
+      stuck++;
+      waiter = await replaced(waiter, contender, port);
+    } else {
+      times.push(acquiredAt - releasedAt);
+    }
     await sleep(5);
   }
   await waiter.close();
   await holder.close();
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  return { p50: percentile(times, 50), p99: percentile(times, 99), stuck };
+}
+
+async function replaced(agent: Agent, contender: Contender, port: number): Promise<Agent> {
+  await agent.close();
+  return Agent.spawn(contender, port);
 }
 
 /**
@@ -225,28 +250,39 @@ export async function busyHandOff(contender: Contender, port: number, quick: boo
   };
 }
 
-/** Waiters enqueued one after another from two processes: how often they are not served in that order. */
+/**
+ * Waiters enqueued one after another from two processes: how often they are not served in that
+ * order, and how often one of them was never served (stuck; its process is then replaced).
+ */
 export async function fifo(contender: Contender, port: number, quick: boolean) {
   const holder = await contender.create(port);
   const agents = [await Agent.spawn(contender, port), await Agent.spawn(contender, port)];
   const rounds = contender.polls ? (quick ? 3 : 8) : quick ? 20 : 50;
   const waiters = 4;
   let notFifo = 0;
+  let stuck = 0;
   for (let r = 0; r < rounds; r++) {
     const key = `fifo${r}`;
     const release = await holder.lock(key);
-    const acquired: Promise<number>[] = [];
+    const acquired: Promise<number | null>[] = [];
     for (let w = 0; w < waiters; w++) {
       acquired.push(agents[w % 2]!.lock(key, 5));
       await sleep(15);
     }
     await release();
     const times = await Promise.all(acquired);
-    if (times.some((t, i) => i > 0 && t < times[i - 1]!)) notFifo++;
+    if (times.includes(null)) {
+      stuck++;
+      for (const [i, agent] of agents.entries()) {
+        if (times.some((t, w) => t === null && w % 2 === i)) agents[i] = await replaced(agent, contender, port);
+      }
+    } else if (times.some((t, i) => i > 0 && t! < times[i - 1]!)) {
+      notFifo++;
+    }
   }
   for (const agent of agents) await agent.close();
   await holder.close();
-  return { rounds, notFifo };
+  return { rounds, notFifo, stuck };
 }
 
 /** The CPU time the Redis server has used so far, in µs, as INFO reports it. */
