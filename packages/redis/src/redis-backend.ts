@@ -12,6 +12,9 @@ import type { Cluster, Redis } from 'ioredis';
 import { KeySpace } from './keys.js';
 import { type ScriptName, Scripts } from './scripts.js';
 
+/** A script's reply of numbers separated by spaces. */
+const numbers = (reply: unknown): number[] => (reply as string).split(' ').map(Number);
+
 /** Options of {@link RedisBackend}. */
 export interface RedisBackendOptions {
   /**
@@ -105,7 +108,7 @@ export class RedisBackend implements LockBackend {
     if (!this.#started) await this.start();
     const key = this.#keys.conversation(conversationId);
     const args = [lifetimeMs, this.#grantChannel(key), conversationId, this.#fenceRetentionMs];
-    const [ticket, granted, expiresInMs, headExpiresInMs] = (await this.#run('issue', key, args)) as number[];
+    const [ticket, granted, expiresInMs, headExpiresInMs] = numbers(await this.#run('issue', key, args));
     if (this.#sharded && granted !== 1) await this.#watch(conversationId, key, ticket!);
     return { ticket: ticket!, granted: granted === 1, expiresInMs: expiresInMs!, headExpiresInMs: granted === 1 ? null : headExpiresInMs! };
   }
@@ -116,7 +119,7 @@ export class RedisBackend implements LockBackend {
       requests.map(async ({ conversationId, ticket, lifetimeMs }): Promise<TicketStatus> => {
         const key = this.#keys.conversation(conversationId);
         const args = [String(ticket), lifetimeMs ?? '', conversationId, this.#fenceRetentionMs];
-        const [state, expiresInMs, headExpiresInMs] = (await this.#run('refresh', key, args)) as number[];
+        const [state, expiresInMs, headExpiresInMs] = numbers(await this.#run('refresh', key, args));
         if (state !== 2) this.#unwatch(conversationId, ticket);
         if (state === 1) return { state: 'head', expiresInMs: expiresInMs! };
         if (state === 2) return { state: 'waiting', expiresInMs: expiresInMs!, headExpiresInMs: headExpiresInMs! };
@@ -178,7 +181,7 @@ export class RedisBackend implements LockBackend {
     }
     watch.tickets.add(ticket);
     await watch.ready;
-    const [state] = (await this.#run('refresh', key, [String(ticket), '', conversationId, this.#fenceRetentionMs])) as number[];
+    const [state] = numbers(await this.#run('refresh', key, [String(ticket), '', conversationId, this.#fenceRetentionMs]));
     if (state === 1) this.#onMessage(`${ticket}:${conversationId}`);
   }
 

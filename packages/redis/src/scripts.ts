@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
 /** Bumped whenever a script changes, so that processes of two versions never share a script name. */
-const VERSION = 8;
+const VERSION = 9;
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 const common = lua('common');
@@ -49,7 +49,7 @@ const LIBRARY = [
   `#!lua name=lockstore_v${VERSION}`,
   common,
   OPS,
-  ...names.map((name) => `redis.register_function('${COMMAND[name]}', function(KEYS, ARGV) return OPS['${name}'](KEYS[1], unpack(ARGV)) end)`),
+  ...names.map((name) => `redis.register_function('${COMMAND[name]}', function(KEYS, ARGV) begin_command() return OPS['${name}'](KEYS[1], unpack(ARGV)) end)`),
   `redis.register_function('${BATCH}', function(KEYS, ARGV)\n${lua('batch')}\nend)`,
 ].join('\n');
 

@@ -5,6 +5,7 @@
 -- ARGV for each operation in turn: its name, how many arguments it has, then those arguments
 -- Reply: { reply of operation 1, reply of operation 2, ... }; an operation that fails has its error
 -- as its reply, and the ones after it still run.
+begin_command()
 local replies = {}
 local at = 1
 for i = 1, #KEYS do

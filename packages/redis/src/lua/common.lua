@@ -13,6 +13,9 @@
 -- reaches the front. Every operation is so O(1) amortized, whatever the queue length.
 -- Invariant after every script: the entry at `head` is the live head, or the queue is empty.
 --
+-- Replies are text, numbers separated by spaces, where they would be tables: Redis checks every
+-- table a script returns for the fields of its special replies, which costs as much as a call.
+--
 -- Numbers are turned into text with int() and only where needed: Lua's own conversion of a number
 -- (concatenation, or a number passed to redis.call) goes through floating-point formatting, which
 -- costs about twice as much.
@@ -28,11 +31,22 @@ local function num(text)
   return text + 0
 end
 
--- Redis's clock, never a client's: milliseconds, and microseconds (for fences).
+-- Redis's clock, never a client's: milliseconds, and microseconds (for fences). It is read once per
+-- command, so that the operations of one batch share one instant, as they share one atomic step.
+local clock_ms, clock_us
 local function clock()
-  local t = redis.call('TIME')
-  local seconds, micros = num(t[1]), num(t[2])
-  return seconds * 1000 + math.floor(micros / 1000), seconds * 1000000 + micros
+  if not clock_ms then
+    local t = redis.call('TIME')
+    local seconds, micros = num(t[1]), num(t[2])
+    clock_ms, clock_us = seconds * 1000 + math.floor(micros / 1000), seconds * 1000000 + micros
+  end
+  return clock_ms, clock_us
+end
+
+-- Starts a command: a function library keeps its variables from one call to the next, so the clock
+-- read by the last command is forgotten.
+local function begin_command()
+  clock_ms, clock_us = nil, nil
 end
 
 -- "<fence> <expiry> <inbox>" -> fence (string), expiry (number), inbox

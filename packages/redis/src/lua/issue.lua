@@ -1,12 +1,12 @@
 -- issue: appends a ticket to a conversation's queue; grants it at once when nobody holds the lock.
 -- Arguments: the conversation's hash, lifetime ms, this process's inbox channel, conversation id (for
 -- announcements), fence retention ms
--- Reply: { fence, granted (1/0), expires in ms, head expires in ms (-1 when granted) }
+-- Reply: 'fence 1 expires-in-ms' when granted, 'fence 0 expires-in-ms head-expires-in-ms' when not
 --
 -- The fence is the larger of last + 1 and Redis's clock in microseconds, so fences keep rising even
 -- after the hash expired or Redis lost its data (as long as Redis's clock does not step back).
 local key, lifetime, inbox, conversation, retention = ...
-lifetime = num(lifetime)
+local lifetime_ms = num(lifetime)
 local now, now_us = clock()
 
 local state = load(key)
@@ -20,10 +20,10 @@ local position, next_position = '0', '1'
 if state.tail > 0 then
   position, next_position = int(state.tail), int(state.tail + 1)
 end
-redis.call('HSET', key, 'last', fence, 'tail', next_position, 'q' .. position, entry(fence, now + lifetime, inbox), 's' .. fence, position)
-keep_until(key, state, now + lifetime, now, num(retention))
+redis.call('HSET', key, 'last', fence, 'tail', next_position, 'q' .. position, entry(fence, now + lifetime_ms, inbox), 's' .. fence, position)
+keep_until(key, state, now + lifetime_ms, now, num(retention))
 
 if head then
-  return { fence_number, 0, lifetime, head_expires - now }
+  return fence .. ' 0 ' .. lifetime .. ' ' .. int(head_expires - now)
 end
-return { fence_number, 1, lifetime, -1 }
+return fence .. ' 1 ' .. lifetime
