@@ -16,6 +16,7 @@ export type AgentCommand =
       readonly holdTurn: boolean;
     }
   | { readonly cmd: 'relay'; readonly tag: number; readonly key: string; readonly durationMs: number }
+  | { readonly cmd: 'token'; readonly tag: number; readonly me: 0 | 1; readonly durationMs: number }
   | { readonly cmd: 'close' };
 
 export type AgentReply =
@@ -126,6 +127,41 @@ async function relay(locker: Locker, pinger: Redis, key: string, durationMs: num
   return turns;
 }
 
+/**
+ * The floor under a busy hand-off: two processes pass a token for `durationMs`, with the moves of a
+ * relay but no lock. The holder times one PING, passes the token by a script that publishes it to the
+ * other process's channel (as a release publishes a grant) and then sends one more script call (as a
+ * releaser queueing again). Process 0 holds the token first, once process 1 listens.
+ */
+async function tokenRelay(port: number, pinger: Redis, me: 0 | 1, durationMs: number): Promise<RelayTurn[]> {
+  const [commands, subscriber] = [new Redis({ port }), new Redis({ port })];
+  const channel = (who: number) => `lockstore-bench-token-${who}`;
+  const turns: RelayTurn[] = [];
+  let end = Infinity;
+  const turn = async () => {
+    const acquiredAt = machineClock();
+    const sentAt = performance.now();
+    await pinger.ping();
+    const pingMs = performance.now() - sentAt;
+    const releasedAt = machineClock();
+    turns.push({ acquiredAt, pingMs, releasedAt });
+    if (performance.now() >= end) return;
+    await commands.eval("redis.call('PUBLISH', KEYS[1], 'token') return 1", 1, channel(1 - me));
+    await commands.eval('return 1', 0);
+  };
+  subscriber.on('message', () => void turn());
+  await subscriber.subscribe(channel(me));
+  if (me === 0) {
+    while (((await commands.pubsub('NUMSUB', channel(1))) as [string, number])[1] === 0) await sleep(5);
+  }
+  end = performance.now() + durationMs;
+  if (me === 0) void turn();
+  await sleep(durationMs + 100);
+  commands.disconnect();
+  subscriber.disconnect();
+  return turns;
+}
+
 if (process.send !== undefined && process.argv[2] !== undefined) {
   const port = Number(process.argv[3]);
   const locker = await contenderNamed(process.argv[2]).create(port);
@@ -135,6 +171,8 @@ if (process.send !== undefined && process.argv[2] !== undefined) {
     if (command.cmd === 'close') {
       pinger.disconnect();
       void locker.close().finally(() => process.exit(0));
+    } else if (command.cmd === 'token') {
+      void tokenRelay(port, pinger, command.me, command.durationMs).then((turns) => reply({ tag: command.tag, turns }));
     } else if (command.cmd === 'relay') {
       void relay(locker, pinger, command.key, command.durationMs).then((turns) => reply({ tag: command.tag, turns }));
     } else if (command.cmd === 'lock') {

@@ -8,7 +8,7 @@ import { Mutex as AsyncMutex } from 'async-mutex';
 import { Redis } from 'ioredis';
 import { type AgentCommand, type AgentReply, type RelayTurn, throughput } from './agent.js';
 import { machineClock } from './machine-clock.js';
-import type { Contender } from './contenders.js';
+import { type Contender, lockstoreRedis } from './contenders.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -64,6 +64,10 @@ export class Agent {
 
   async relay(key: string, durationMs: number): Promise<RelayTurn[]> {
     return ((await this.#send({ cmd: 'relay', key, durationMs })) as { turns: RelayTurn[] }).turns;
+  }
+
+  async token(me: 0 | 1, durationMs: number): Promise<RelayTurn[]> {
+    return ((await this.#send({ cmd: 'token', me, durationMs })) as { turns: RelayTurn[] }).turns;
   }
 
   async throughput(keys: number, concurrency: number, durationMs: number, holdTurn: boolean) {
@@ -232,9 +236,23 @@ async function replaced(agent: Agent, contender: Contender, port: number): Promi
  */
 export async function busyHandOff(contender: Contender, port: number, quick: boolean) {
   const agents = [await Agent.spawn(contender, port), await Agent.spawn(contender, port)];
-  const durationMs = quick ? 3000 : 10_000;
-  const perAgent = await Promise.all(agents.map((agent) => agent.relay('relay', durationMs)));
+  const perAgent = await Promise.all(agents.map((agent) => agent.relay('relay', busyMs(quick))));
   for (const agent of agents) await agent.close();
+  return handOffsOf(perAgent);
+}
+
+/** The floor under a busy hand-off: a token passed the same way between two processes, without a lock. */
+export async function busyFloor(port: number, quick: boolean) {
+  const agents = [await Agent.spawn(lockstoreRedis, port), await Agent.spawn(lockstoreRedis, port)];
+  const perAgent = await Promise.all([agents[0]!.token(0, busyMs(quick)), agents[1]!.token(1, busyMs(quick))]);
+  for (const agent of agents) await agent.close();
+  return handOffsOf(perAgent);
+}
+
+const busyMs = (quick: boolean) => (quick ? 3000 : 10_000);
+
+/** The hand-offs of a relay: from one process's release to the other's next turn. */
+function handOffsOf(perAgent: RelayTurn[][]) {
   const events = perAgent.flatMap((turns, agent) => turns.map((turn) => ({ agent, ...turn }))).sort((a, b) => a.acquiredAt - b.acquiredAt);
   const handOffs: number[] = [];
   for (let i = 1; i < events.length; i++) {
