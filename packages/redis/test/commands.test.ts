@@ -8,19 +8,25 @@ import { RedisBackend } from '../src/index.js';
 import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 
 let server: RedisServer;
-let monitor: Awaited<ReturnType<Redis['monitor']>>;
+let monitor: Awaited<ReturnType<Redis['monitor']>> | undefined;
 /** A command MONITOR saw; for FCALL and EVALSHA, `keys` is how many keys the call names. */
 let seen: { command: string; source: string; time: number; keys: number }[] = [];
 
 beforeAll(async () => {
   server = await startRedis();
-  monitor = await new Redis({ host: '127.0.0.1', port: server.port }).monitor();
+  // The connection MONITOR is started from must be ready first: its ready check (an INFO) would
+  // otherwise be the first line the monitor sees, and ioredis can take a line that arrives with
+  // MONITOR's own reply for the reply to a command it never sent.
+  const connection = new Redis({ host: '127.0.0.1', port: server.port });
+  await connection.ping();
+  monitor = await connection.monitor();
+  connection.disconnect();
   monitor.on('monitor', (time: string, args: string[], source: string) => {
     seen.push({ command: args[0]!.toLowerCase(), source: source === 'lua' ? 'lua' : 'client', time: Number(time), keys: Number(args[2]) });
   });
 });
 afterAll(async () => {
-  monitor.disconnect();
+  monitor?.disconnect();
   await server.stop();
 });
 
