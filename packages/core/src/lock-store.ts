@@ -186,6 +186,8 @@ export class LockStore {
   readonly #waiters = new Map<string, Ticket>();
   /** Issues in flight per conversation, and grants that arrived before their issue's reply. */
   readonly #issuing = new Map<string, { count: number; early?: Set<number> }>();
+  /** Tickets granted in this turn of the event loop whose renewal is still to be planned. */
+  #granted: Ticket[] = [];
   #closed = false;
 
   /** Releases a held ticket; shared by every {@link Lock} of this store. A second call does nothing. */
@@ -400,10 +402,18 @@ export class LockStore {
     if (ticket.phase === 'waiting') this.#waiters.delete(ticket.key);
     ticket.cleanup();
     ticket.phase = 'held';
-    this.#scheduleCheck(ticket, null);
+    // The renewal is planned once the holders of this turn have run up to their first wait: arming a
+    // timer costs more than the rest of a grant, and a lock released before then needs none.
+    if (this.#granted.push(ticket) === 1) setImmediate(() => this.#planRenewals());
     const lock = new Lock(ticket, this.#releaseHeld, this.#onError);
     ticket.resolve(lock);
     return lock;
+  }
+
+  #planRenewals(): void {
+    const granted = this.#granted;
+    this.#granted = [];
+    for (const ticket of granted) if (ticket.phase === 'held') this.#scheduleCheck(ticket, null);
   }
 
   #onGrant(conversationId: string, fence: number): void {

@@ -62,6 +62,30 @@ describe('createMemoryLockStore', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('arms no timer for a lock released before the event loop turns, and renews one held longer', async () => {
+    class CountingClock extends ManualClock {
+      armed = 0;
+      override setTimeout(callback: () => void, ms: number): unknown {
+        this.armed++;
+        return super.setTimeout(callback, ms);
+      }
+    }
+    const clock = new CountingClock();
+    const store = new LockStore(new MemoryBackend({ clock }), { clock, lifetimeMs: 3000 });
+    for (let i = 0; i < 100; i++) await (await store.lock(`quick-${i % 3}`)).release();
+    expect(clock.armed).toBe(0);
+
+    const held = await store.lock('held');
+    expect(clock.armed).toBe(0);
+    await clock.advance(0);
+    expect(clock.armed).toBe(1);
+    await clock.advance(9000);
+    expect(held.signal.aborted).toBe(false);
+    expect((await store.inspect('held')).tickets.map((t) => t.ticket)).toEqual([held.fence]);
+    await held.release();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('runs 100,000 conversations through and keeps no entry for any of them', async () => {
     const backend = new MemoryBackend();
     const store = new LockStore(backend);
