@@ -186,8 +186,9 @@ export class LockStore {
   readonly #waiters = new Map<string, Ticket>();
   /** Issues in flight per conversation, and grants that arrived before their issue's reply. */
   readonly #issuing = new Map<string, { count: number; early?: Set<number> }>();
-  /** Tickets granted in this turn of the event loop whose renewal is still to be planned. */
-  #granted: Ticket[] = [];
+  /** Held tickets whose renewal is still to be planned, and whether a plan is due at the end of the turn. */
+  readonly #unplanned = new Set<Ticket>();
+  #planDue = false;
   #closed = false;
 
   /** Releases a held ticket; shared by every {@link Lock} of this store. A second call does nothing. */
@@ -404,16 +405,20 @@ export class LockStore {
     ticket.phase = 'held';
     // The renewal is planned once the holders of this turn have run up to their first wait: arming a
     // timer costs more than the rest of a grant, and a lock released before then needs none.
-    if (this.#granted.push(ticket) === 1) setImmediate(() => this.#planRenewals());
+    this.#unplanned.add(ticket);
+    if (!this.#planDue) {
+      this.#planDue = true;
+      setImmediate(() => this.#planRenewals());
+    }
     const lock = new Lock(ticket, this.#releaseHeld, this.#onError);
     ticket.resolve(lock);
     return lock;
   }
 
   #planRenewals(): void {
-    const granted = this.#granted;
-    this.#granted = [];
-    for (const ticket of granted) if (ticket.phase === 'held') this.#scheduleCheck(ticket, null);
+    this.#planDue = false;
+    for (const ticket of this.#unplanned) this.#scheduleCheck(ticket, null);
+    this.#unplanned.clear();
   }
 
   #onGrant(conversationId: string, fence: number): void {
@@ -500,6 +505,7 @@ export class LockStore {
     ticket.phase = 'done';
     ticket.cleanup();
     this.#tickets.delete(ticket);
+    this.#unplanned.delete(ticket);
     this.#scheduler.cancel(ticket);
   }
 
