@@ -1,6 +1,6 @@
 // A bench process of its own, driven by the main process over IPC: it takes locks when told and
-// reports when it got them, or runs a throughput loop. Times are on the machine clock, with sub-ms precision,
-// comparable across processes.
+// reports when it got them, or runs a throughput loop. Times are on the machine clock, with sub-ms
+// precision, comparable across processes.
 import { Redis } from 'ioredis';
 import { type Locker, contenderNamed } from './contenders.js';
 import { machineClock } from './machine-clock.js';
@@ -102,6 +102,15 @@ export async function throughput(
   return { cycles, overlaps, stillWaiting: attempts.stop() };
 }
 
+/** One turn of a relay, from its start: the holder times one PING, then is ready to let go. */
+async function heldTurn(pinger: Redis): Promise<RelayTurn> {
+  const acquiredAt = machineClock();
+  const sentAt = performance.now();
+  await pinger.ping();
+  const pingMs = performance.now() - sentAt;
+  return { acquiredAt, pingMs, releasedAt: machineClock() };
+}
+
 /**
  * A busy conversation: takes the lock on `key` over and over for `durationMs`, queueing again as soon
  * as it lets go, while other processes do the same. Each holder times one PING on its own connection
@@ -115,12 +124,7 @@ async function relay(locker: Locker, pinger: Redis, key: string, durationMs: num
   while (performance.now() < end) {
     const release = await attempts.attempt(key);
     if (release === 'late') break;
-    const acquiredAt = machineClock();
-    const sentAt = performance.now();
-    await pinger.ping();
-    const pingMs = performance.now() - sentAt;
-    const releasedAt = machineClock();
-    turns.push({ acquiredAt, pingMs, releasedAt });
+    turns.push(await heldTurn(pinger));
     await release();
   }
   attempts.stop();
@@ -139,12 +143,7 @@ async function tokenRelay(port: number, pinger: Redis, me: 0 | 1, durationMs: nu
   const turns: RelayTurn[] = [];
   let end = Infinity;
   const turn = async () => {
-    const acquiredAt = machineClock();
-    const sentAt = performance.now();
-    await pinger.ping();
-    const pingMs = performance.now() - sentAt;
-    const releasedAt = machineClock();
-    turns.push({ acquiredAt, pingMs, releasedAt });
+    turns.push(await heldTurn(pinger));
     if (performance.now() >= end) return;
     await commands.eval("redis.call('PUBLISH', KEYS[1], 'token') return 1", 1, channel(1 - me));
     await commands.eval('return 1', 0);

@@ -55,8 +55,8 @@ export class Agent {
   }
 
   /**
-   * Asks for the lock; resolves with the time it was acquired (on the machine clock) (it is released after
-   * `holdMs`), or null when it had not come after {@link GIVE_UP_MS}.
+   * Asks for the lock; resolves with the time it was acquired, on the machine clock (it is released
+   * after `holdMs`), or null when it had not come after {@link GIVE_UP_MS}.
    */
   async lock(key: string, holdMs: number): Promise<number | null> {
     return ((await this.#send({ cmd: 'lock', key, holdMs, giveUpMs: GIVE_UP_MS })) as { acquiredAt: number | null }).acquiredAt;
@@ -224,6 +224,7 @@ export async function handOff(contender: Contender, port: number, quick: boolean
   return { p50: percentile(times, 50), p99: percentile(times, 99), stuck };
 }
 
+/** Closes an agent and starts a fresh one of the same contender in its place. */
 async function replaced(agent: Agent, contender: Contender, port: number): Promise<Agent> {
   await agent.close();
   return Agent.spawn(contender, port);
@@ -344,8 +345,7 @@ export async function throughputOf(
           await Promise.all(
             results.map(async ({ stillWaiting }, i) => {
               if (stillWaiting === 0) return;
-              await agents[i]!.close();
-              agents[i] = await Agent.spawn(contender, port);
+              agents[i] = await replaced(agents[i]!, contender, port);
             }),
           );
           return results;
