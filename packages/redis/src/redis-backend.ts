@@ -49,7 +49,6 @@ export class RedisBackend implements LockBackend {
   readonly #scripts: Scripts;
   readonly #subscriber: Redis | Cluster;
   readonly #keys: KeySpace;
-  readonly #fenceRetentionMs: number;
   readonly #ownsClient: boolean;
   #listener: GrantListener = () => {};
   #subscribed: Promise<unknown> | undefined;
@@ -64,9 +63,8 @@ export class RedisBackend implements LockBackend {
     this.#keys = new KeySpace(options.keyPrefix);
     this.inbox = this.#keys.inboxPrefix + randomUUID().replaceAll('-', '');
     this.#plainInbox = `P${this.inbox}`;
-    this.#fenceRetentionMs = options.fenceRetentionMs ?? 3_600_000;
     this.#ownsClient = options.ownsClient ?? false;
-    this.#scripts = new Scripts(this.#client);
+    this.#scripts = new Scripts(this.#client, options.fenceRetentionMs ?? 3_600_000);
     this.#sharded = (this.#client as { isCluster?: boolean }).isCluster === true;
     // A subscribed connection can do nothing else, hence a second one, shared by all locks.
     this.#subscriber = this.#sharded ? (this.#client as Cluster).duplicate([], { shardedSubscribers: true }) : this.#client.duplicate();
@@ -107,7 +105,7 @@ export class RedisBackend implements LockBackend {
   async issue(conversationId: string, lifetimeMs: number): Promise<IssueResult> {
     if (!this.#started) await this.start();
     const key = this.#keys.conversation(conversationId);
-    const args = [lifetimeMs, this.#grantChannel(key), conversationId, this.#fenceRetentionMs];
+    const args = [lifetimeMs, this.#grantChannel(key), conversationId];
     const [ticket, granted, expiresInMs, headExpiresInMs] = numbers(await this.#run('issue', key, args));
     if (this.#sharded && granted !== 1) await this.#watch(conversationId, key, ticket!);
     return { ticket: ticket!, granted: granted === 1, expiresInMs: expiresInMs!, headExpiresInMs: granted === 1 ? null : headExpiresInMs! };
@@ -118,7 +116,7 @@ export class RedisBackend implements LockBackend {
     return Promise.all(
       requests.map(async ({ conversationId, ticket, lifetimeMs }): Promise<TicketStatus> => {
         const key = this.#keys.conversation(conversationId);
-        const args = [String(ticket), lifetimeMs ?? '', conversationId, this.#fenceRetentionMs];
+        const args = [String(ticket), lifetimeMs ?? '', conversationId];
         const [state, expiresInMs, headExpiresInMs] = numbers(await this.#run('refresh', key, args));
         if (state !== 2) this.#unwatch(conversationId, ticket);
         if (state === 1) return { state: 'head', expiresInMs: expiresInMs! };
@@ -144,7 +142,7 @@ export class RedisBackend implements LockBackend {
 
   async delete(conversationId: string): Promise<boolean> {
     const key = this.#keys.conversation(conversationId);
-    return (await this.#run('delete', key, [this.#fenceRetentionMs])) === 1;
+    return (await this.#run('delete', key, [])) === 1;
   }
 
   onGrant(listener: GrantListener): void {
@@ -181,7 +179,7 @@ export class RedisBackend implements LockBackend {
     }
     watch.tickets.add(ticket);
     await watch.ready;
-    const [state] = numbers(await this.#run('refresh', key, [String(ticket), '', conversationId, this.#fenceRetentionMs]));
+    const [state] = numbers(await this.#run('refresh', key, [String(ticket), '', conversationId]));
     if (state === 1) this.#onMessage(`${ticket}:${conversationId}`);
   }
 

@@ -2,30 +2,33 @@ import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
 /** Bumped whenever a script changes, so that processes of two versions never share a script name. */
-const VERSION = 9;
+const VERSION = 10;
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 const common = lua('common');
 
-/** Each operation, and how many of its arguments are keys. */
-const SCRIPTS = {
-  issue: 1,
-  refresh: 1,
-  release: 1,
+/**
+ * Each operation, and how many arguments it takes after its key. Every command also carries the fence
+ * retention first, once for all its operations.
+ */
+const ARITY = {
+  issue: 3,
+  refresh: 3,
+  release: 2,
   inspect: 1,
-  delete: 1,
+  delete: 0,
 } as const;
 
-export type ScriptName = keyof typeof SCRIPTS;
+export type ScriptName = keyof typeof ARITY;
 
-/** One operation to run: on which conversation's key, with which arguments. */
+/** One operation to run: on which conversation's key, with which arguments ({@link ARITY} of them). */
 export interface Operation {
   readonly name: ScriptName;
   readonly key: string;
   readonly args: readonly (string | number)[];
 }
 
-const names = Object.keys(SCRIPTS) as ScriptName[];
+const names = Object.keys(ARITY) as ScriptName[];
 const table = <T>(of: (name: ScriptName) => T) => Object.fromEntries(names.map((name) => [name, of(name)])) as Record<ScriptName, T>;
 
 /** Each operation's Lua, read once. */
@@ -41,15 +44,21 @@ const BATCH = `lockstore_batch_v${VERSION}`;
  */
 const operation = (name: ScriptName) => `function(...)\n${BODY[name]}\nend`;
 
-/** Every operation in the table OPS, which the batch runs them from. */
-const OPS = ['local OPS = {}', ...names.map((name) => `OPS['${name}'] = ${operation(name)}`)].join('\n');
+/** Every operation in the table OPS, and its arity in ARITY, which the batch runs them from. */
+const OPS = [
+  'local OPS, ARITY = {}, {}',
+  ...names.map((name) => `OPS['${name}'], ARITY['${name}'] = ${operation(name)}, ${ARITY[name]}`),
+].join('\n');
+
+/** The body of a command running one operation (`fn`): its arguments are the fence retention, then the operation's. */
+const single = (fn: string) => `begin_command(ARGV[1]) return ${fn}(KEYS[1], unpack(ARGV, 2))`;
 
 /** The function library: the shared helpers are defined once, when Redis loads it. */
 const LIBRARY = [
   `#!lua name=lockstore_v${VERSION}`,
   common,
   OPS,
-  ...names.map((name) => `redis.register_function('${COMMAND[name]}', function(KEYS, ARGV) begin_command() return OPS['${name}'](KEYS[1], unpack(ARGV)) end)`),
+  ...names.map((name) => `redis.register_function('${COMMAND[name]}', function(KEYS, ARGV) ${single(`OPS['${name}']`)} end)`),
   `redis.register_function('${BATCH}', function(KEYS, ARGV)\n${lua('batch')}\nend)`,
 ].join('\n');
 
@@ -84,17 +93,23 @@ interface Queued {
 export class Scripts {
   readonly #client: Redis | Cluster;
   readonly #batches: boolean;
+  readonly #retentionMs: number;
   #functions = false;
   /** Whether an operation went out in this turn of the event loop; the ones after it wait in #queued. */
   #turnStarted = false;
   #queued: Queued[] = [];
 
-  constructor(client: Redis | Cluster) {
+  /**
+   * @param client where the operations run
+   * @param retentionMs how long a conversation's hash is kept after its last use, given to every command
+   */
+  constructor(client: Redis | Cluster, retentionMs: number) {
     this.#client = client;
+    this.#retentionMs = retentionMs;
     this.#batches = (client as { isCluster?: boolean }).isCluster !== true;
     // The number of keys is each call's first argument, as for FCALL.
     for (const name of names) {
-      client.defineCommand(COMMAND[name], { lua: `${common}\nlocal operation = ${operation(name)}\nreturn operation(KEYS[1], unpack(ARGV))` });
+      client.defineCommand(COMMAND[name], { lua: `${common}\nlocal operation = ${operation(name)}\n${single('operation')}` });
     }
     client.defineCommand(BATCH, { lua: `${common}\n${OPS}\n${lua('batch')}` });
   }
@@ -132,7 +147,7 @@ export class Scripts {
   }
 
   #send({ name, key, args }: Operation): Promise<unknown> {
-    return this.#call(COMMAND[name], [1, key, ...args]);
+    return this.#call(COMMAND[name], [1, key, this.#retentionMs, ...args]);
   }
 
   /** Sends the operations queued in this turn, in order, in batches of at most {@link MAX_BATCH}. */
@@ -147,9 +162,12 @@ export class Scripts {
         this.#send(operation).then(resolve, reject);
         continue;
       }
-      const keys = part.map(({ operation }) => operation.key);
-      const args = part.flatMap(({ operation }) => [operation.name, operation.args.length, ...operation.args]);
-      this.#call(BATCH, [part.length, ...keys, ...args]).then(
+      // The number of keys, the keys, the fence retention, then each operation's name and arguments.
+      const command: (string | number)[] = [part.length];
+      for (const { operation } of part) command.push(operation.key);
+      command.push(this.#retentionMs);
+      for (const { operation } of part) command.push(operation.name, ...operation.args);
+      this.#call(BATCH, command).then(
         (replies) => {
           part.forEach(({ resolve, reject }, i) => {
             // An operation that failed in the batch has its error as its reply.

@@ -9,8 +9,11 @@ import { type RedisServer, startRedis } from '@lockstore/redis-servers';
 
 let server: RedisServer;
 let monitor: Awaited<ReturnType<Redis['monitor']>> | undefined;
-/** A command MONITOR saw; for FCALL and EVALSHA, `keys` is how many keys the call names. */
-let seen: { command: string; source: string; time: number; keys: number }[] = [];
+/**
+ * A command MONITOR saw; for FCALL and EVALSHA, `keys` is how many keys the call names. `args` counts
+ * every word of the command, its name included.
+ */
+let seen: { command: string; source: string; time: number; keys: number; args: number }[] = [];
 
 beforeAll(async () => {
   server = await startRedis();
@@ -22,7 +25,7 @@ beforeAll(async () => {
   monitor = await connection.monitor();
   connection.disconnect();
   monitor.on('monitor', (time: string, args: string[], source: string) => {
-    seen.push({ command: args[0]!.toLowerCase(), source: source === 'lua' ? 'lua' : 'client', time: Number(time), keys: Number(args[2]) });
+    seen.push({ command: args[0]!.toLowerCase(), source: source === 'lua' ? 'lua' : 'client', time: Number(time), keys: Number(args[2]), args: args.length });
   });
 });
 afterAll(async () => {
@@ -115,11 +118,14 @@ describe('round trips', () => {
       expect(locks.map((lock) => lock.fence)).toEqual([...locks.map((lock) => lock.fence)].sort((a, b) => a - b));
       await Promise.all(locks.map((lock) => lock.release()));
     });
-    expect(batched.filter((c) => c.source === 'client').map((c) => [c.command, c.keys])).toEqual([
-      ['fcall', 1],
-      ['fcall', 9],
-      ['fcall', 1],
-      ['fcall', 9],
+    // FCALL, its function, the number of keys and the keys, the fence retention once, then each
+    // operation's name (in a batch) and arguments: lifetime, inbox and conversation to issue, fence
+    // and conversation to release.
+    expect(batched.filter((c) => c.source === 'client').map((c) => [c.command, c.keys, c.args])).toEqual([
+      ['fcall', 1, 3 + 1 + 1 + 3],
+      ['fcall', 9, 3 + 9 + 1 + 9 * 4],
+      ['fcall', 1, 3 + 1 + 1 + 2],
+      ['fcall', 9, 3 + 9 + 1 + 9 * 3],
     ]);
     // The clock is read once per command: by the first issue, and once for the other nine.
     expect(batched.filter((c) => c.source === 'lua' && c.command === 'time')).toHaveLength(2);

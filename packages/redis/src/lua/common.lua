@@ -43,10 +43,15 @@ local function clock()
   return clock_ms, clock_us
 end
 
--- Starts a command: a function library keeps its variables from one call to the next, so the clock
--- read by the last command is forgotten.
-local function begin_command()
+-- How long a conversation's hash is kept after its last use (ms), the same for every operation of a
+-- command, so that a batch sends it once.
+local retention
+
+-- Starts a command, given its fence retention (text): a function library keeps its variables from
+-- one call to the next, so the clock read by the last command is forgotten.
+local function begin_command(retention_text)
   clock_ms, clock_us = nil, nil
+  retention = num(retention_text)
 end
 
 -- "<fence> <expiry> <inbox>" -> fence (string), expiry (number), inbox
@@ -60,54 +65,47 @@ local function entry(fence, expires, inbox)
   return fence .. ' ' .. int(expires) .. ' ' .. inbox
 end
 
--- Reads, in one call, what every script needs first: the queue positions, until when (ms on Redis's
--- clock) the key is kept, and either the last fence or, when `fence` is given, the position of that
--- ticket (also as the text it is stored as). Each field read costs, so no more are.
-local function load(key, fence)
-  local v = redis.call('HMGET', key, 'head', 'tail', 'until', fence and 's' .. fence or 'last')
-  return {
-    head = v[1] and num(v[1]) or 0,
-    tail = v[2] and num(v[2]) or 0,
-    keep_text = v[3] or nil,
-    last = not fence and v[4] or nil,
-    position = fence and v[4] and num(v[4]) or nil,
-    position_text = fence and v[4] or nil,
-  }
+-- Reads, in one call, the queue positions (numbers) and the given fields (as text, or nil). Each
+-- field read costs, so callers name only what they need.
+local function load(key, ...)
+  local v = redis.call('HMGET', key, 'head', 'tail', ...)
+  return v[1] and num(v[1]) or 0, v[2] and num(v[2]) or 0, v[3] or nil, v[4] or nil
 end
 
--- Stores a loaded queue's new head. An empty queue keeps no positions: the next ticket takes 0.
-local function save_head(key, state)
-  if state.head == state.tail then
-    state.head, state.tail = 0, 0
+-- Stores a queue's new head and returns the positions. An empty queue keeps no positions: the next
+-- ticket takes 0.
+local function save_head(key, head, tail)
+  if head == tail then
     redis.call('HDEL', key, 'head', 'tail')
-  else
-    redis.call('HSET', key, 'head', int(state.head))
+    return 0, 0
   end
+  redis.call('HSET', key, 'head', int(head))
+  return head, tail
 end
 
--- Pops released and expired tickets off the front of a loaded queue (moving state.head). Returns the
--- live head's fence, expiry and owner (nil when the queue is empty) and how many entries were popped.
-local function front(key, state, now)
+-- Pops released and expired tickets off the front of a queue. Returns the new positions, the live
+-- head's fence, expiry and inbox (nil when the queue is empty), and how many entries were popped.
+local function front(key, head, tail, now)
   local popped = 0
-  while state.head < state.tail do
-    local value = redis.call('HGET', key, 'q' .. int(state.head))
+  while head < tail do
+    local value = redis.call('HGET', key, 'q' .. int(head))
     if value then
       local fence, expires, owner = parse(value)
       if expires > now then
         if popped > 0 then
-          save_head(key, state)
+          head, tail = save_head(key, head, tail)
         end
-        return fence, expires, owner, popped
+        return head, tail, fence, expires, owner, popped
       end
-      redis.call('HDEL', key, 'q' .. int(state.head), 's' .. fence)
+      redis.call('HDEL', key, 'q' .. int(head), 's' .. fence)
     end
-    state.head = state.head + 1
+    head = head + 1
     popped = popped + 1
   end
   if popped > 0 then
-    save_head(key, state)
+    head, tail = save_head(key, head, tail)
   end
-  return nil, nil, nil, popped
+  return head, tail, nil, nil, nil, popped
 end
 
 -- After front() popped something, the head is new and nobody has told its process yet: tell it that
@@ -123,9 +121,9 @@ end
 -- Keeps the hash alive until every ticket in it expired (plus a second), and for at least half the
 -- fence retention after its last use: a crashed process leaves nothing behind for ever, a live ticket
 -- never loses its queue. The expiry is only rewritten when it falls short, and the field `until`
--- remembers it, so that checking costs no call of its own (and its text is made a number only here).
-local function keep_until(key, state, expires, now, retention)
-  local keep = state.keep_text and num(state.keep_text) or 0
+-- (read as `keep_text`) remembers it, so that checking costs no call of its own.
+local function keep_until(key, keep_text, expires, now)
+  local keep = keep_text and num(keep_text) or 0
   if keep < expires + 1000 or keep < now + retention / 2 then
     keep = math.max(expires + 1000, now + retention)
     redis.call('HSET', key, 'until', int(keep))

@@ -4,12 +4,13 @@
 local key, conversation = ...
 local now = clock()
 
-local state = load(key)
-local head, _, head_inbox, popped = front(key, state, now)
-announce_new_head(popped, head, head_inbox, conversation)
+local head, tail = load(key)
+local head_fence, head_inbox, popped, _
+head, tail, head_fence, _, head_inbox, popped = front(key, head, tail, now)
+announce_new_head(popped, head_fence, head_inbox, conversation)
 
 local reply = {}
-for position = state.head, state.tail - 1 do
+for position = head, tail - 1 do
   local value = redis.call('HGET', key, 'q' .. int(position))
   if value then
     local fence, expires = parse(value)

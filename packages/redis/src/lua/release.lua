@@ -4,13 +4,13 @@
 -- Reply: 1 when the ticket was in the queue, 0 when it was already gone
 local key, fence, conversation = ...
 
-local state = load(key, fence)
-if not state.position then
+local head, tail, position_text = load(key, 's' .. fence)
+if not position_text then
   return 0
 end
-local position_field, fence_field = 'q' .. state.position_text, 's' .. fence
-local held = state.position == state.head
-if held and state.head + 1 == state.tail then
+local position_field, fence_field = 'q' .. position_text, 's' .. fence
+local held = num(position_text) == head
+if held and head + 1 == tail then
   -- The holder left and nobody waits: the queue is empty. One call, and no clock.
   redis.call('HDEL', key, position_field, fence_field, 'head', 'tail')
   return 1
@@ -20,12 +20,13 @@ redis.call('HDEL', key, position_field, fence_field)
 -- process is told. A waiter leaving from the middle changes nothing unless the head had expired.
 local popped = 0
 if held then
-  state.head = state.head + 1
+  head = head + 1
   popped = 1
 end
-local head, _, head_inbox, more = front(key, state, clock())
+local head_fence, head_inbox, more, _
+head, tail, head_fence, _, head_inbox, more = front(key, head, tail, clock())
 if popped == 1 and more == 0 then
-  save_head(key, state)
+  save_head(key, head, tail)
 end
-announce_new_head(popped + more, head, head_inbox, conversation)
+announce_new_head(popped + more, head_fence, head_inbox, conversation)
 return 1
