@@ -132,24 +132,31 @@ async function relay(locker: Locker, pinger: Redis, key: string, durationMs: num
 }
 
 /**
- * The floor under a busy hand-off: two processes pass a token for `durationMs`, with the moves of a
- * relay but no lock. The holder times one PING, passes the token by a script that publishes it to the
- * other process's channel (as a release publishes a grant) and then sends one more script call (as a
- * releaser queueing again). Process 0 holds the token first, once process 1 listens.
+ * A busy relay without a lock, to compare a busy hand-off with: two processes pass a token for
+ * `durationMs`, with the moves of a relay but no lock. The holder times one PING, passes the token by
+ * a script that publishes it to the other process's channel (as a release publishes a grant) and then
+ * sends one more script call (as a releaser queueing again). The scripts go by EVALSHA, loaded once,
+ * as a store's do. Process 0 holds the token first, once process 1 listens.
  */
 async function tokenRelay(port: number, pinger: Redis, me: 0 | 1, durationMs: number): Promise<RelayTurn[]> {
   const [commands, subscriber] = [new Redis({ port }), new Redis({ port })];
+  commands.defineCommand('passToken', { numberOfKeys: 1, lua: "redis.call('PUBLISH', KEYS[1], 'token') return 1" });
+  commands.defineCommand('queueAgain', { numberOfKeys: 0, lua: 'return 1' });
+  const { passToken, queueAgain } = commands as unknown as Record<'passToken' | 'queueAgain', (...args: string[]) => Promise<unknown>>;
   const channel = (who: number) => `lockstore-bench-token-${who}`;
   const turns: RelayTurn[] = [];
   let end = Infinity;
   const turn = async () => {
     turns.push(await heldTurn(pinger));
     if (performance.now() >= end) return;
-    await commands.eval("redis.call('PUBLISH', KEYS[1], 'token') return 1", 1, channel(1 - me));
-    await commands.eval('return 1', 0);
+    await passToken.call(commands, channel(1 - me));
+    await queueAgain.call(commands);
   };
   subscriber.on('message', () => void turn());
   await subscriber.subscribe(channel(me));
+  // Loaded before the first turn, so that no turn pays for loading them.
+  await passToken.call(commands, 'lockstore-bench-token-none');
+  await queueAgain.call(commands);
   if (me === 0) {
     while (((await commands.pubsub('NUMSUB', channel(1))) as [string, number])[1] === 0) await sleep(5);
   }

@@ -242,7 +242,7 @@ export async function busyHandOff(contender: Contender, port: number, quick: boo
   return handOffsOf(perAgent);
 }
 
-/** The floor under a busy hand-off: a token passed the same way between two processes, without a lock. */
+/** A busy relay without a lock, to compare a busy hand-off with: a token passed the same way between two processes. */
 export async function busyFloor(port: number, quick: boolean) {
   const agents = [await Agent.spawn(lockstoreRedis, port), await Agent.spawn(lockstoreRedis, port)];
   const perAgent = await Promise.all([agents[0]!.token(0, busyMs(quick)), agents[1]!.token(1, busyMs(quick))]);
@@ -252,19 +252,25 @@ export async function busyFloor(port: number, quick: boolean) {
 
 const busyMs = (quick: boolean) => (quick ? 3000 : 10_000);
 
-/** The hand-offs of a relay: from one process's release to the other's next turn. */
+/**
+ * The hand-offs of a relay: from one process's release to the other's next turn. A turn that began
+ * before the other process's turn ended is no hand-off but a broken lock, counted as an overlap.
+ */
 function handOffsOf(perAgent: RelayTurn[][]) {
   const events = perAgent.flatMap((turns, agent) => turns.map((turn) => ({ agent, ...turn }))).sort((a, b) => a.acquiredAt - b.acquiredAt);
   const handOffs: number[] = [];
+  let overlaps = 0;
   for (let i = 1; i < events.length; i++) {
     const [before, after] = [events[i - 1]!, events[i]!];
-    if (before.agent !== after.agent) handOffs.push(after.acquiredAt - before.releasedAt);
+    if (after.acquiredAt < before.releasedAt) overlaps++;
+    else if (before.agent !== after.agent) handOffs.push(after.acquiredAt - before.releasedAt);
   }
   return {
     p50: percentile(handOffs, 50),
     p99: percentile(handOffs, 99),
     turns: events.length,
     handOffs: handOffs.length,
+    overlaps,
     pingMs: percentile(events.map((e) => e.pingMs), 50),
   };
 }

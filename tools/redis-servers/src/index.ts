@@ -65,17 +65,33 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/**
- * Starts a redis-server on a free port. `args` are extra command-line options; `portArg` lets a TLS
- * server listen with `--tls-port` instead of `--port`.
- */
-export async function startRedis(args: string[] = [], options: { tlsOnly?: boolean; port?: number } = {}): Promise<RedisServer> {
+/** Options of {@link startRedis}. */
+export interface StartOptions {
+  /** Listen with `--tls-port` only, on `port`. */
+  readonly tlsOnly?: boolean;
+  /** The port; a free one when not given. */
+  readonly port?: number;
+  /**
+   * Run the server in a session of its own, as a system service runs: Linux's scheduler (with
+   * autogroups) then shares the CPUs between the server and this process's session, instead of
+   * counting the server as one more process of this session. The server is killed when this process
+   * exits.
+   */
+  readonly ownSession?: boolean;
+}
+
+/** Starts a redis-server on a free port. `args` are extra command-line options. */
+export async function startRedis(args: string[] = [], options: StartOptions = {}): Promise<RedisServer> {
   requireRedisServer();
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'lockstore-redis-'));
   const listen = options.tlsOnly ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
   const argv = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args];
-  let child = spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const start = () => spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownSession === true });
+  let child = start();
+  // A server in its own session gets no signal when this process is interrupted: it is killed on exit.
+  const killOnExit = () => child.kill('SIGKILL');
+  if (options.ownSession) process.once('exit', killOnExit);
   await waitForReady(child, `redis-server on port ${port}`);
   const clients: Redis[] = [];
   return {
@@ -90,11 +106,12 @@ export async function startRedis(args: string[] = [], options: { tlsOnly?: boole
     async stop() {
       for (const client of clients) client.disconnect();
       await stopProcess(child);
+      process.off('exit', killOnExit);
       rmSync(dir, { recursive: true, force: true });
     },
     async restart() {
       await stopProcess(child);
-      child = spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = start();
       await waitForReady(child, `redis-server on port ${port}`);
     },
   };
