@@ -243,7 +243,7 @@ export async function busyHandOff(contender: Contender, port: number, quick: boo
 }
 
 /** A busy relay without a lock, to compare a busy hand-off with: a token passed the same way between two processes. */
-export async function busyFloor(port: number, quick: boolean) {
+export async function busyWithoutLock(port: number, quick: boolean) {
   const agents = [await Agent.spawn(lockstoreRedis, port), await Agent.spawn(lockstoreRedis, port)];
   const perAgent = await Promise.all([agents[0]!.token(0, busyMs(quick)), agents[1]!.token(1, busyMs(quick))]);
   for (const agent of agents) await agent.close();
